@@ -1,0 +1,110 @@
+# cloudphone.infra — lab, tests, benchmarks and drills.
+# `make lab` and `make test` take a fresh Debian machine all the way; see README.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+CACHE_DIR ?= /var/cache/cloudphone
+LAB ?= cplab
+LAB_PREFIX ?= 198.18.10
+RELEASE ?= trixie
+INVENTORY ?= inventories/lab
+# Molecule scenarios: every directory of molecule/ with a molecule.yml.
+SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export LAB LAB_PREFIX
+export PIP_CACHE_DIR := $(CACHE_DIR)/pip
+# Lab and Molecule runs read the lab vault; production runs bring their own file.
+LAB_VAULT_PASS := $(CURDIR)/inventories/lab/.vault-pass
+ifeq ($(INVENTORY),inventories/lab)
+export ANSIBLE_VAULT_PASSWORD_FILE ?= $(LAB_VAULT_PASS)
+endif
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 24
+
+# ---------------------------------------------------------------- setup
+
+.PHONY: venv
+venv: $(VENV)/.installed ## the controller's Python environment
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+.PHONY: engine
+engine: ## start the Docker engine (198.18.0.0/15 networks) and the apt cache
+	tools/lab engine
+
+.PHONY: images
+images: engine ## build the systemd host images (RELEASE=trixie|bookworm)
+	tools/lab image --release $(RELEASE)
+
+.PHONY: secrets
+secrets: venv ## add missing secrets to INVENTORY's vault (never changes existing ones)
+	$(VENV)/bin/python tools/generate-secrets -i $(INVENTORY)
+
+.PHONY: secrets-lab
+secrets-lab: venv
+	$(VENV)/bin/python tools/generate-secrets -i inventories/lab --create-password-file $(LAB_VAULT_PASS)
+
+# ---------------------------------------------------------------- lab
+
+.PHONY: lab
+lab: venv engine secrets-lab lab-hosts converge ## build the lab and converge site.yml onto it
+
+.PHONY: lab-hosts
+lab-hosts: engine
+	tools/lab up --lab $(LAB) --prefix $(LAB_PREFIX) --inventory inventories/lab
+
+.PHONY: converge
+converge: ## ansible-playbook site.yml -i INVENTORY
+	ansible-playbook site.yml -i $(INVENTORY)
+
+.PHONY: lab-destroy
+lab-destroy: ## remove the lab's hosts and network
+	tools/lab down --lab $(LAB)
+
+# ---------------------------------------------------------------- tests
+
+.PHONY: test
+test: lint sanity unit molecule ## everything CI runs: lint, sanity, unit tests, Molecule
+
+.PHONY: lint
+lint: venv
+	yamllint --strict .
+	ansible-lint --profile production
+
+.PHONY: sanity
+sanity: venv
+	tools/sanity
+
+.PHONY: unit
+unit: venv
+	pytest -q tests/unit
+
+.PHONY: molecule
+molecule: venv engine secrets-lab ## every Molecule scenario (SCENARIOS="a b" for a subset)
+	@for s in $(SCENARIOS); do \
+	  echo "==== molecule test -s $$s"; \
+	  start=$$(date +%s); \
+	  molecule test -s $$s; \
+	  echo "==== $$s passed in $$(( $$(date +%s) - start ))s"; \
+	done
+
+.PHONY: collection
+collection: venv ## build the collection tarball
+	ansible-galaxy collection build --force .
+
+# ---------------------------------------------------------------- measurements
+
+.PHONY: bench-converge
+bench-converge: venv engine secrets-lab ## destroy + recreate the lab, time a cold and an idempotent converge
+	$(VENV)/bin/python tools/bench-converge --lab $(LAB) --prefix $(LAB_PREFIX) --out reports/bench/converge.json

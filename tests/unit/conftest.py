@@ -1,0 +1,6 @@
+import os
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# Import plugins the way Ansible does: through the collection's FQCN path.
+sys.path.insert(0, os.path.join(ROOT, "collections"))
