@@ -40,5 +40,5 @@ options:
 requirements:
   - the C(minio) Python library (7.2) on the control node
 notes:
-  - Runs on the control node (C(delegate_to: localhost)); it talks HTTPS to the nodes.
+  - "Runs on the control node (C(delegate_to: localhost)); it talks HTTPS to the nodes."
 """

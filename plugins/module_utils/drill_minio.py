@@ -96,10 +96,13 @@ class MinioWorkload(drill.Workload):
             time.sleep(self.retry_delay_s)
         raise last
 
+    def kind(self, seq):
+        return READ if self.read_every and seq % self.read_every == 0 and self.acked else drill.WRITE
+
     def step(self, seq):
         if self.interval_s:
             time.sleep(self.interval_s)
-        if self.read_every and seq % self.read_every == 0 and self.acked:
+        if self.kind(seq) == READ:
             target = self.rng.choice(self.acked)
             body = self._round_robin(lambda ep: self._get(ep, self.key(target)))
             if hashlib.sha256(body).hexdigest() != hashlib.sha256(payload(self.run_id, target, self.size)).hexdigest():
@@ -134,6 +137,17 @@ class MinioWorkload(drill.Workload):
 
     def extra_report(self, ops, events, present):
         return phase_figures(ops, events)
+
+    def extra_checks(self, report):
+        return {
+            # One node of four down: the client's retries hide it completely.
+            "one_down_no_failed_ops": report["ops_one_down"] > 0 and report["failed_ops_one_down"] == 0,
+            # Two down: read quorum (2) holds, write quorum (3) does not.
+            "two_down_reads_ok": report["reads_ok_two_down"] > 0 and report["reads_failed_two_down"] == 0,
+            # ... and a refused write is an error to the client, never a stored or corrupt object.
+            "two_down_writes_refused_cleanly": (report["writes_refused_two_down"] > 0 and report["in_doubt"] == 0
+                                                and report["corrupt"] == 0),
+        }
 
 
 def down_count(events, t):
