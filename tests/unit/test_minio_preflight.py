@@ -9,7 +9,7 @@ def refused(tmp_path, extra_vars, record=None):
     (inv / "group_vars" / "all" / "zz_minio.yml").write_text("---\n" + extra_vars)
     if record is not None:
         (inv / "credentials" / "minio").mkdir(parents=True)
-        (inv / "credentials" / "minio" / "volumes").write_text(record + "\n")
+        (inv / "credentials" / "minio" / "volumes.txt").write_text(record + "\n")
     res = run_site(inv)
     out = " ".join(res.stdout.split())
     assert res.returncode != 0

@@ -6,7 +6,9 @@ import os
 import testinfra.utils.ansible_runner
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("minio")
+# force_ansible: the lab's group_vars template the SSH key path, which only Ansible resolves.
+testinfra_hosts = [f"ansible://{h}?force_ansible=True"
+                   for h in testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("minio")]
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", os.path.dirname(INVENTORY))
 VOLUMES = 'MINIO_VOLUMES="https://data{1...4}.lab.cloudphone.test:9000/var/lib/minio/disk1"'
 
