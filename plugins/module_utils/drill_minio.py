@@ -45,7 +45,7 @@ class MinioWorkload(drill.Workload):
         self.read_every = int(o.get("read_every", 2))
         self.interval_s = float(o.get("interval_s", 0.05))
         self.connect_timeout = float(o.get("connect_timeout", 1))
-        self.read_timeout = float(o.get("read_timeout", 10))
+        self.read_timeout = float(o.get("read_timeout", 15))
         self.retry_delay_s = float(o.get("retry_delay_s", 0.2))
         self.conn = Connection(o["endpoints"], o["access_key"], o["secret_key"], ca_file=o.get("ca_file"),
                                timeout=self.read_timeout, connect_timeout=self.connect_timeout)

@@ -80,13 +80,15 @@ class Connection:
             timeout=urllib3.Timeout(connect=connect_timeout, read=timeout),
             retries=urllib3.Retry(total=0, redirect=0),
         )
+        self.region = "us-east-1"   # MinIO's default region
+        self._s3 = {}
         self.preferred = 0          # index of the last endpoint that answered
         self.unreachable = {}       # endpoint -> last connection error
 
     def as_user(self, access_key, secret_key):
         """The same cluster and TLS settings, signed with another key pair."""
         clone = copy.copy(self)
-        clone.access_key, clone.secret_key, clone.unreachable = access_key, secret_key, {}
+        clone.access_key, clone.secret_key, clone.unreachable, clone._s3 = access_key, secret_key, {}, {}
         return clone
 
     # ---------------------------------------------------------------- failover
@@ -111,8 +113,14 @@ class Connection:
         raise Unreachable("no MinIO node answered (" + "; ".join(errors) + ")")
 
     def s3(self, endpoint=None):
-        return Minio(endpoint or self.endpoints[self.preferred], access_key=self.access_key,
-                     secret_key=self.secret_key, secure=self.secure, http_client=self.http)
+        # One client per node, with the region set: no bucket-location lookup before each call
+        # (an extra request that stalls like any other while a peer has just died).
+        endpoint = endpoint or self.endpoints[self.preferred]
+        key = (endpoint, self.access_key)
+        if key not in self._s3:
+            self._s3[key] = Minio(endpoint, access_key=self.access_key, secret_key=self.secret_key,
+                                  secure=self.secure, region=self.region, http_client=self.http)
+        return self._s3[key]
 
     def admin(self, endpoint=None):
         return MinioAdmin(endpoint=endpoint or self.endpoints[self.preferred],

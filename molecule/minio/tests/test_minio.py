@@ -38,8 +38,9 @@ def test_volume_list_is_byte_identical(host):
 
 
 def test_secrets_are_not_world_readable(host):
-    creds = host.file("/etc/minio/credentials.env")
-    assert creds.mode == 0o640 and creds.user == "root" and creds.group == "minio"
+    with host.sudo():  # /etc/minio is 0750 root:minio
+        creds = host.file("/etc/minio/credentials.env")
+        assert creds.mode == 0o640 and creds.user == "root" and creds.group == "minio"
 
 
 def test_unit_is_hardened_and_runs_as_its_own_user(host):
