@@ -36,7 +36,7 @@ class LayoutError(ValueError):
 # ---------------------------------------------------------------- expansion syntax
 
 def _parse_range(text, arg):
-    lo, _, hi = text[1:-1].partition("...")
+    lo, _sep, hi = text[1:-1].partition("...")
     hexadecimal = False
     try:
         start, end = int(lo, 10), int(hi, 10)
@@ -70,7 +70,7 @@ def parse_patterns(arg):
     if not found:
         return [(arg, [""], "")]
     found[-1][0] = rest
-    for prefix, _, suffix in found:
+    for prefix, _values, suffix in found:
         if "{" in prefix + suffix or "}" in prefix + suffix:
             raise LayoutError(f"{arg}: malformed ellipsis; write ranges as {{N...M}}, e.g. {{1...4}}")
     return [tuple(p) for p in found]

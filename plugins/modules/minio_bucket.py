@@ -14,7 +14,7 @@ description:
     Python library (S3 API and admin client; no C(mc)).
   - Removing a bucket that still holds objects is refused; empty it first.
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.minio
 options:
@@ -35,8 +35,10 @@ options:
     default: present
 attributes:
   check_mode:
+    description: Check mode reports what would change without changing it.
     support: full
   diff_mode:
+    description: Shows the settings before and after.
     support: full
 """
 
@@ -93,7 +95,7 @@ def main():
         if p["state"] == "absent":
             after = None
             if before is not None:
-                if any(True for _ in conn.call(lambda ep: conn.s3(ep).list_objects(name, recursive=True))):
+                if any(True for _obj in conn.call(lambda ep: conn.s3(ep).list_objects(name, recursive=True))):
                     module.fail_json(msg=f"bucket {name} still holds objects; empty it before removing it")
                 changes.append("remove the bucket")
                 if not module.check_mode:

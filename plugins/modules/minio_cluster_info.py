@@ -19,7 +19,7 @@ description:
   - Only reads. It fails only when no node answers at all; an unhealthy cluster is a
     successful answer with C(healthy=false).
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.minio
 options:
@@ -34,8 +34,10 @@ options:
     type: int
 attributes:
   check_mode:
+    description: Check mode reports what would change without changing it.
     support: full
   diff_mode:
+    description: Nothing to diff.
     support: none
 """
 

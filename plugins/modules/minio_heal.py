@@ -16,7 +16,7 @@ description:
   - In check mode, or with O(dry_run=true), it only scans and reports what needs healing.
   - C(changed) is true when objects were healed (or, in a dry run, would be).
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.minio
 options:
@@ -38,8 +38,10 @@ options:
     default: 600
 attributes:
   check_mode:
+    description: Check mode reports what would change without changing it.
     support: full
   diff_mode:
+    description: Nothing to diff.
     support: none
 """
 

@@ -15,7 +15,7 @@ description:
   - The policy is compared by its statements (order of lists ignored); an identical policy is
     left alone.
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.minio
 options:
@@ -37,8 +37,10 @@ options:
     default: present
 attributes:
   check_mode:
+    description: Check mode reports what would change without changing it.
     support: full
   diff_mode:
+    description: Shows the settings before and after.
     support: full
 """
 

@@ -16,7 +16,7 @@ description:
     a changed secret is detected and check mode tells the truth.
   - O(policies) is the exact set of policies attached to the user.
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.minio
 options:
@@ -44,8 +44,10 @@ options:
     default: present
 attributes:
   check_mode:
+    description: Check mode reports what would change without changing it.
     support: full
   diff_mode:
+    description: Shows the settings before and after.
     support: full
 """
 
@@ -148,15 +150,14 @@ def main():
             if detach:
                 changes.append(f"detach {', '.join(detach)}")
             if changes and not module.check_mode:
-                admin = lambda ep: conn.admin(ep)  # noqa: E731
                 if "create the user" in changes or "reset the secret" in changes:
-                    conn.call(lambda ep: admin(ep).user_add(p["name"], p["password"]))
+                    conn.call(lambda ep: conn.admin(ep).user_add(p["name"], p["password"]))
                 if "enable the user" in changes:
-                    conn.call(lambda ep: admin(ep).user_enable(p["name"]))
+                    conn.call(lambda ep: conn.admin(ep).user_enable(p["name"]))
                 if attach:
-                    conn.call(lambda ep: admin(ep).attach_policy(attach, user=p["name"]))
+                    conn.call(lambda ep: conn.admin(ep).attach_policy(attach, user=p["name"]))
                 if detach:
-                    conn.call(lambda ep: admin(ep).detach_policy(detach, user=p["name"]))
+                    conn.call(lambda ep: conn.admin(ep).detach_policy(detach, user=p["name"]))
     except mc.Unreachable as exc:
         module.fail_json(msg=f"cannot reach MinIO: {exc}")
     except mc.MinioAdminException as exc:
