@@ -79,7 +79,7 @@ lab-destroy: ## remove the lab's hosts and network
 test: lint sanity unit molecule ## everything CI runs: lint, sanity, unit tests, Molecule
 
 .PHONY: lint
-lint: venv
+lint: venv secrets-lab
 	yamllint --strict .
 	ansible-lint --profile production
 
@@ -88,7 +88,7 @@ sanity: venv
 	tools/sanity
 
 .PHONY: unit
-unit: venv
+unit: venv secrets-lab
 	pytest -q tests/unit
 
 .PHONY: molecule
