@@ -108,3 +108,11 @@ collection: venv ## build the collection tarball
 .PHONY: bench-converge
 bench-converge: venv engine secrets-lab ## destroy + recreate the lab, time a cold and an idempotent converge
 	$(VENV)/bin/python tools/bench-converge --lab $(LAB) --prefix $(LAB_PREFIX) --out reports/bench/converge.json
+
+# ---------------------------------------------------------------- drills
+
+FAULT ?= kill
+
+.PHONY: drill-rabbitmq
+drill-rabbitmq: venv ## RabbitMQ node-loss drill on INVENTORY (FAULT=kill|down|stop|pause) -> reports/drills/rabbitmq-FAULT.json
+	ansible-playbook playbooks/drills/rabbitmq_failover.yml -i $(INVENTORY) -e rabbitmq_drill_fault=$(FAULT)
