@@ -161,7 +161,7 @@ class RabbitmqWorkload(drill.Workload):
         """Consume with manual acks until `until()` says stop; record each delivery before its ack."""
         for method, _props, body in channel.consume(self.queue, inactivity_timeout=0.5):
             if method is not None:
-                run_id, _, seq = body.decode(errors="replace").partition(" ")
+                run_id, _sep, seq = body.decode(errors="replace").partition(" ")
                 if run_id == self.run_id and seq.isdigit():
                     log.write(json.dumps({"seq": int(seq), "redelivered": method.redelivered, "t": time.time()}) + "\n")
                     log.flush()

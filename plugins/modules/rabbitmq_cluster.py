@@ -51,8 +51,10 @@ requirements:
   - RabbitMQ CLI tools on the target (C(rabbitmqctl), C(rabbitmq-queues)); run with C(become).
 attributes:
   check_mode:
+    description: Reports the commands it would run and the membership it would reach, without running them.
     support: full
   diff_mode:
+    description: Shows the cluster members before and after the join.
     support: full
 notes:
   - The local node's Erlang VM must be running (C(systemctl start rabbitmq-server)); a stopped rabbit

@@ -39,8 +39,10 @@ requirements:
   - RabbitMQ CLI tools on the target; run with C(become).
 attributes:
   check_mode:
+    description: Runs the same in check mode; it only reads.
     support: full
   diff_mode:
+    description: Nothing to show; it changes nothing.
     support: none
 seealso:
   - module: cloudphone.infra.rabbitmq_cluster

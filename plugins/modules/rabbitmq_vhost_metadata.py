@@ -41,8 +41,10 @@ requirements:
   - RabbitMQ CLI tools on the target, RabbitMQ 3.11 or later for C(update_vhost_metadata); run with C(become).
 attributes:
   check_mode:
+    description: Reports whether the metadata would change, without changing it.
     support: full
   diff_mode:
+    description: Shows the default queue type, description and tags before and after.
     support: full
 """
 
