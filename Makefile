@@ -113,3 +113,11 @@ drill-minio: venv ## MinIO node-loss drill on the lab: one down, two down, recov
 .PHONY: bench-converge
 bench-converge: venv engine secrets-lab ## destroy + recreate the lab, time a cold and an idempotent converge
 	$(VENV)/bin/python tools/bench-converge --lab $(LAB) --prefix $(LAB_PREFIX) --out reports/bench/converge.json
+
+# ---------------------------------------------------------------- drills
+
+FAULT ?= kill
+
+.PHONY: drill-rabbitmq
+drill-rabbitmq: venv ## RabbitMQ node-loss drill on INVENTORY (FAULT=kill|down|stop|pause) -> reports/drills/rabbitmq-FAULT.json
+	ansible-playbook playbooks/drills/rabbitmq_failover.yml -i $(INVENTORY) -e rabbitmq_drill_fault=$(FAULT)

@@ -43,6 +43,9 @@ class Workload:
 
     def __init__(self, options):
         self.options = options or {}
+        # The run directory, set by the harness before prepare(): a workload may keep its own
+        # records there (e.g. what a background consumer received) for read_back().
+        self.run_dir = None
 
     def client_settings(self):
         """The connection and retry settings in force (recorded in the report, no secrets)."""
@@ -56,6 +59,10 @@ class Workload:
         """The kind of operation `seq` will be ("write" counts as an acknowledged write when it
         succeeds). Decided before the step, so a failed read is not recorded as a failed write."""
         return WRITE
+
+    def begin(self):
+        """Called once by the op loop after prepare(), before the first operation (phase run only):
+        start background clients here (e.g. a consumer that runs while the writes go on)."""
 
     def step(self, seq):
         """Perform operation number `seq`. Return when it is acknowledged; raise when it is not.
@@ -117,7 +124,9 @@ def run_workload(workload, run_dir, duration_s, run_id, max_ops=None):
     os.makedirs(run_dir, exist_ok=True)
     ops_path = os.path.join(run_dir, OPS_FILE)
     stop_path = os.path.join(run_dir, STOP_FILE)
+    workload.run_dir = run_dir
     workload.prepare(run_id)
+    workload.begin()
     started = time.time()
     deadline = time.monotonic() + duration_s
     seq = acked = failed = 0
@@ -162,6 +171,7 @@ def longest_gap(times, start=None, end=None):
 
 def build_report(workload, run_dir, fault, max_rto_s, checks=None, extra=None):
     """Compare the op log with what the system kept, and return the drill report."""
+    workload.run_dir = run_dir
     ops = read_jsonl(os.path.join(run_dir, OPS_FILE))
     events = read_jsonl(os.path.join(run_dir, EVENTS_FILE))
     writes = [op for op in ops if op.get("kind") == WRITE]

@@ -138,11 +138,14 @@ import uuid
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils import drill
-
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_minio import MinioWorkload
+from ansible_collections.cloudphone.infra.plugins.module_utils.drill_rabbitmq import RabbitmqWorkload
 
 # One workload class per tier; each lives in module_utils/drill_<tier>.py.
-WORKLOADS = {"minio": MinioWorkload}
+WORKLOADS = {
+    "minio": MinioWorkload,
+    "rabbitmq": RabbitmqWorkload,
+}
 
 
 def load_workload(module, system):
@@ -196,6 +199,7 @@ def main():
                                      max_ops=p["max_ops"])
         module.exit_json(changed=True, summary=summary)
 
+    workload.run_dir = p["run_dir"]
     workload.prepare(p["run_id"])
     report = drill.build_report(workload, p["run_dir"], p["fault"], p["max_rto_s"], checks=p["checks"], extra=p["extra"])
     workload.close()
