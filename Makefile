@@ -108,3 +108,12 @@ collection: venv ## build the collection tarball
 .PHONY: bench-converge
 bench-converge: venv engine secrets-lab ## destroy + recreate the lab, time a cold and an idempotent converge
 	$(VENV)/bin/python tools/bench-converge --lab $(LAB) --prefix $(LAB_PREFIX) --out reports/bench/converge.json
+
+# ---------------------------------------------------------------- drills
+
+.PHONY: drill-redis
+drill-redis: venv ## Redis failover drill on the lab: FAULT=kill|pause (both by default) -> reports/drills/redis-<fault>.json
+	@for f in $(or $(FAULT),kill pause); do \
+	  echo "==== redis drill: $$f"; \
+	  ansible-playbook playbooks/drills/redis_failover.yml -i $(INVENTORY) -e drill_fault=$$f; \
+	done

@@ -138,9 +138,12 @@ import uuid
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils import drill
+from ansible_collections.cloudphone.infra.plugins.module_utils.drill_redis import RedisWorkload
 
 # One workload class per tier; each lives in module_utils/drill_<tier>.py.
-WORKLOADS = {}
+WORKLOADS = {
+    "redis": RedisWorkload,
+}
 
 
 def load_workload(module, system):
