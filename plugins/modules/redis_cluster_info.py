@@ -18,7 +18,7 @@ description:
   - Only reads. Never fails because the group is unhealthy; fails only when no server at all can be asked.
     A read-only user (the collection's C(monitoring)) is enough to log in.
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.redis
 options:
@@ -38,8 +38,10 @@ options:
     default: 1048576
 attributes:
   check_mode:
+    description: Only reads; runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing to show, it changes nothing.
     support: none
 """
 
@@ -64,7 +66,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 healthy:
-  description: True when O(problems) is empty.
+  description: True when RV(problems) is empty.
   returned: always
   type: bool
 problems:

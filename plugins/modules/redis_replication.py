@@ -22,7 +22,7 @@ description:
     and says why instead.
   - Idempotent. A replica already following the current master reports no change.
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.redis
 options:
@@ -56,8 +56,10 @@ options:
     default: 60
 attributes:
   check_mode:
+    description: Reports the REPLICAOF it would send without sending it.
     support: full
   diff_mode:
+    description: Shows the replication target before and after.
     support: full
 """
 

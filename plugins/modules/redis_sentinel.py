@@ -23,7 +23,7 @@ description:
   - C(SENTINEL MASTER) does not show C(auth-user)/C(auth-pass); the module compares them with what
     Sentinel last flushed to its own state file (O(state_file)), which it rewrites on every change.
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.redis
 options:
@@ -77,8 +77,10 @@ options:
     default: /etc/redis/sentinel.conf
 attributes:
   check_mode:
+    description: Reports the SENTINEL MONITOR/SET/REMOVE it would send without sending them.
     support: full
   diff_mode:
+    description: Shows the monitor's settings before and after (never the password).
     support: full
 """
 

@@ -20,7 +20,7 @@ description:
     resynchronises from the new master. The pause closes that window.
   - Does nothing when O(node) is not the master, or when no Sentinel monitors O(name) yet.
 version_added: "0.1.0"
-author: cloudphone.infra developers
+author: cloudphone.infra developers (@cloudphone)
 extends_documentation_fragment:
   - cloudphone.infra.redis
 options:
@@ -39,8 +39,10 @@ options:
     default: 30
 attributes:
   check_mode:
+    description: Reports whether the node would hand over the master role, without pausing or failing over.
     support: full
   diff_mode:
+    description: Nothing to show.
     support: none
 """
 
