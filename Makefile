@@ -116,8 +116,13 @@ bench-converge: venv engine secrets-lab ## destroy + recreate the lab, time a co
 
 # ---------------------------------------------------------------- drills
 
-FAULT ?= kill
-
 .PHONY: drill-rabbitmq
 drill-rabbitmq: venv ## RabbitMQ node-loss drill on INVENTORY (FAULT=kill|down|stop|pause) -> reports/drills/rabbitmq-FAULT.json
-	ansible-playbook playbooks/drills/rabbitmq_failover.yml -i $(INVENTORY) -e rabbitmq_drill_fault=$(FAULT)
+	ansible-playbook playbooks/drills/rabbitmq_failover.yml -i $(INVENTORY) -e rabbitmq_drill_fault=$(or $(FAULT),kill)
+
+.PHONY: drill-redis
+drill-redis: venv ## Redis failover drill on the lab: FAULT=kill|pause (both by default) -> reports/drills/redis-<fault>.json
+	@for f in $(or $(FAULT),kill pause); do \
+	  echo "==== redis drill: $$f"; \
+	  ansible-playbook playbooks/drills/redis_failover.yml -i $(INVENTORY) -e drill_fault=$$f; \
+	done

@@ -42,6 +42,14 @@ def host_address(hostvars):
             f"cannot tell the address of {name}: set cloudphone_address or an IP ansible_host, or gather its facts")
 
 
+def host_addresses(hosts, hostvars, by_name=False, domain=""):
+    """The addresses of several inventory hosts, in order: their FQDNs when `by_name`
+    (services that announce hostnames), else what host_address() gives for each."""
+    if by_name:
+        return [fqdn(host, domain) for host in hosts]
+    return [host_address(hostvars[host]) for host in hosts]
+
+
 class FilterModule:
     def filters(self):
-        return {"fqdn": fqdn, "host_address": host_address}
+        return {"fqdn": fqdn, "host_address": host_address, "host_addresses": host_addresses}

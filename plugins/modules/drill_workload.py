@@ -140,11 +140,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudphone.infra.plugins.module_utils import drill
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_minio import MinioWorkload
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_rabbitmq import RabbitmqWorkload
+from ansible_collections.cloudphone.infra.plugins.module_utils.drill_redis import RedisWorkload
 
 # One workload class per tier; each lives in module_utils/drill_<tier>.py.
 WORKLOADS = {
     "minio": MinioWorkload,
     "rabbitmq": RabbitmqWorkload,
+    "redis": RedisWorkload,
 }
 
 
