@@ -50,6 +50,21 @@ options:
     description: Seconds to wait for each REST call.
     type: int
     default: 5
+  wait_timeout:
+    description:
+      - Keep reading the cluster, every O(wait_interval) seconds, until it is healthy (and
+        O(wait_member) is back) or this many seconds passed. 0 reads once.
+      - Polling inside the module notices the moment much closer than an Ansible C(until) loop
+        does; RV(waited_s) says how long it took.
+    type: float
+    default: 0
+  wait_interval:
+    description: Seconds between two reads while waiting.
+    type: float
+    default: 0.5
+  wait_member:
+    description: While waiting, also require this member to be the leader or a streaming replica.
+    type: str
 notes:
   - Runs wherever the REST APIs are reachable (a member, or the control node with C(delegate_to)).
 attributes:
@@ -124,7 +139,21 @@ scope:
   description: The cluster's name.
   returned: always
   type: str
+waited_s:
+  description: Seconds spent waiting (0 without O(wait_timeout)).
+  returned: always
+  type: float
+reached_at:
+  description: Unix time of the read that met the wait condition (null when it was not met).
+  returned: always
+  type: float
+reached:
+  description: Whether the wait condition held before O(wait_timeout) (always true without waiting).
+  returned: always
+  type: bool
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -141,6 +170,9 @@ def main():
             max_lag=dict(type="str", default="16MB"),
             synchronous_mode=dict(type="bool"),
             timeout=dict(type="int", default=5),
+            wait_timeout=dict(type="float", default=0),
+            wait_interval=dict(type="float", default=0.5),
+            wait_member=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -153,10 +185,34 @@ def main():
         module.fail_json(msg=f"max_lag: {exc}")
 
     api = PatroniAPI(p["api_urls"], ca_file=p["ca_file"], timeout=p["timeout"])
+    started = time.monotonic()
+    while True:
+        result = read(module, api, max_lag)
+        reached = result["healthy"] and (not p["wait_member"] or member_is_back(result, p["wait_member"]))
+        waited = time.monotonic() - started
+        if reached or waited >= p["wait_timeout"]:
+            break
+        time.sleep(p["wait_interval"])
+    module.exit_json(changed=False, reached=reached, reached_at=time.time() if reached else None,
+                     waited_s=round(waited, 3), **result)
+
+
+def member_is_back(result, name):
+    return result["leader"] == name or any(
+        m["name"] == name and m["state"] == "streaming" for m in result["members"])
+
+
+def read(module, api, max_lag):
+    """One look at the cluster. While waiting, an unreachable cluster is one more reason to wait."""
+    p = module.params
     try:
         cluster = api.cluster()
         config = api.config()
     except PatroniError as exc:
+        if p["wait_timeout"]:
+            return {"healthy": False, "problems": [str(exc)], "topology": {}, "leader": None, "members": [],
+                    "replicas": [], "sync_standby": [], "timeline": None, "pending_restart": [], "config": {},
+                    "scope": None}
         module.fail_json(msg=f"cannot read the Patroni cluster: {exc}. Check that patroni.service runs on the "
                              "members and that this host reaches their REST port with the right CA.")
 
@@ -166,9 +222,8 @@ def main():
     synchronous_mode = p["synchronous_mode"]
     if synchronous_mode is None:
         synchronous_mode = config.get("synchronous_mode") in (True, "on", "true", "quorum")
-
     report, details = assess(cluster, statuses, p["expected_members"], max_lag, synchronous_mode)
-    module.exit_json(changed=False, config=config, scope=cluster.get("scope"), **details, **report.as_dict())
+    return dict(config=config, scope=cluster.get("scope"), **details, **report.as_dict())
 
 
 if __name__ == "__main__":
