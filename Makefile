@@ -108,3 +108,14 @@ collection: venv ## build the collection tarball
 .PHONY: bench-converge
 bench-converge: venv engine secrets-lab ## destroy + recreate the lab, time a cold and an idempotent converge
 	$(VENV)/bin/python tools/bench-converge --lab $(LAB) --prefix $(LAB_PREFIX) --out reports/bench/converge.json
+
+# ---------------------------------------------------------------- drills
+
+FAULT ?=
+.PHONY: drill-postgresql
+drill-postgresql: venv ## PostgreSQL failover drill on INVENTORY: FAULT=kill|down|stop, all three without FAULT
+	@rc=0; for fault in $(or $(FAULT),kill down stop); do \
+	  echo "==== PostgreSQL drill: $$fault"; \
+	  ansible-playbook playbooks/drills/postgresql_failover.yml -i $(INVENTORY) -e drill_fault=$$fault || rc=1; \
+	done; exit $$rc
+
