@@ -19,6 +19,22 @@ class EtcdError(Exception):
     pass
 
 
+def connection_argument_spec(**extra):
+    """Options every etcd module takes to reach the cluster (doc fragment cloudphone.infra.etcd)."""
+    return dict(
+        endpoints=dict(type="list", elements="str", required=True),
+        ca_file=dict(type="path", required=True),
+        cert_file=dict(type="path"),
+        key_file=dict(type="path", no_log=False),
+        timeout=dict(type="int", default=5),
+        **extra,
+    )
+
+
+def api_from(params):
+    return EtcdAPI(params["endpoints"], params["ca_file"], params["cert_file"], params["key_file"], params["timeout"])
+
+
 class EtcdAPI:
     def __init__(self, endpoints, ca_file=None, cert_file=None, key_file=None, timeout=5):
         self.endpoints = [e.rstrip("/") for e in endpoints]

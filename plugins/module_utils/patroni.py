@@ -51,6 +51,16 @@ class PatroniError(Exception):
     pass
 
 
+def api_argument_spec(**extra):
+    """Options every Patroni module takes to reach the REST API (doc fragment cloudphone.infra.patroni)."""
+    return dict(
+        api_urls=dict(type="list", elements="str", required=True),
+        ca_file=dict(type="path"),
+        timeout=dict(type="int", default=5),
+        **extra,
+    )
+
+
 class PatroniAPI:
     """A small client for the members' REST APIs."""
 

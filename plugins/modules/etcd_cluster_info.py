@@ -19,21 +19,6 @@ description:
 version_added: "0.1.0"
 author: cloudphone.infra developers (@cloudphone)
 options:
-  endpoints:
-    description: Client URLs to ask for the member list, in order.
-    type: list
-    elements: str
-    required: true
-  ca_file:
-    description: CA that signed the etcd certificates.
-    type: path
-    required: true
-  cert_file:
-    description: Client certificate (etcd runs with client-cert-auth).
-    type: path
-  key_file:
-    description: Key of O(cert_file).
-    type: path
   expected_members:
     description: Member names the inventory expects. Empty skips the comparison.
     type: list
@@ -45,14 +30,14 @@ options:
         whether a cluster exists before bootstrapping one.
     type: bool
     default: false
-  timeout:
-    description: Seconds to wait for each call.
-    type: int
-    default: 5
+extends_documentation_fragment:
+  - cloudphone.infra.etcd
 attributes:
   check_mode:
+    description: Only reads; runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing to show.
     support: none
 """
 
@@ -102,20 +87,16 @@ cluster_id:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudphone.infra.plugins.module_utils.etcd import EtcdAPI, EtcdError
+from ansible_collections.cloudphone.infra.plugins.module_utils.etcd import (
+    EtcdAPI, EtcdError, api_from, connection_argument_spec)
 from ansible_collections.cloudphone.infra.plugins.module_utils.health import HealthReport
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            endpoints=dict(type="list", elements="str", required=True),
-            ca_file=dict(type="path", required=True),
-            cert_file=dict(type="path"),
-            key_file=dict(type="path", no_log=False),
+        argument_spec=connection_argument_spec(
             expected_members=dict(type="list", elements="str", default=[]),
             allow_unreachable=dict(type="bool", default=False),
-            timeout=dict(type="int", default=5),
         ),
         required_together=[("cert_file", "key_file")],
         supports_check_mode=True,
@@ -124,7 +105,7 @@ def main():
     creds = (p["ca_file"], p["cert_file"], p["key_file"])
     report = HealthReport()
     try:
-        members, cluster_id = EtcdAPI(p["endpoints"], *creds, timeout=p["timeout"]).members()
+        members, cluster_id = api_from(p).members()
     except EtcdError as exc:
         if not p["allow_unreachable"]:
             module.fail_json(msg=f"cannot list the etcd members: {exc}")

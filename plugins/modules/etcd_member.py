@@ -43,29 +43,14 @@ options:
     description: The member's data directory is gone; treat a started registration as stale and re-add it.
     type: bool
     default: false
-  endpoints:
-    description: Client URLs of healthy members, tried in order.
-    type: list
-    elements: str
-    required: true
-  ca_file:
-    description: CA that signed the etcd certificates.
-    type: path
-    required: true
-  cert_file:
-    description: Client certificate (etcd runs with client-cert-auth).
-    type: path
-  key_file:
-    description: Key of O(cert_file).
-    type: path
-  timeout:
-    description: Seconds to wait for each call.
-    type: int
-    default: 10
+extends_documentation_fragment:
+  - cloudphone.infra.etcd
 attributes:
   check_mode:
+    description: Reports what it would change without changing it.
     support: full
   diff_mode:
+    description: Shows the member list before and after.
     support: full
 """
 
@@ -131,7 +116,7 @@ cluster_id:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils.etcd import (
-    EtcdAPI, EtcdError, find, initial_cluster)
+    EtcdError, api_from, connection_argument_spec, find, initial_cluster)
 
 PENDING_ID = "(new)"
 
@@ -152,23 +137,18 @@ def plan(members, name, peer_urls, state, replace):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=connection_argument_spec(
             name=dict(type="str", required=True),
             peer_urls=dict(type="list", elements="str", default=[]),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             replace=dict(type="bool", default=False),
-            endpoints=dict(type="list", elements="str", required=True),
-            ca_file=dict(type="path", required=True),
-            cert_file=dict(type="path"),
-            key_file=dict(type="path", no_log=False),
-            timeout=dict(type="int", default=10),
         ),
         required_if=[("state", "present", ["peer_urls"])],
         required_together=[("cert_file", "key_file")],
         supports_check_mode=True,
     )
     p = module.params
-    api = EtcdAPI(p["endpoints"], p["ca_file"], p["cert_file"], p["key_file"], p["timeout"])
+    api = api_from(p)
     try:
         members, cluster_id = api.members()
     except EtcdError as exc:

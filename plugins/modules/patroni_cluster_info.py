@@ -22,16 +22,6 @@ description:
 version_added: "0.1.0"
 author: cloudphone.infra developers (@cloudphone)
 options:
-  api_urls:
-    description:
-      - Base URLs of the members' REST APIs, for example C(https://data1.lab.cloudphone.test:8008).
-      - They are tried in order until one answers; give all members so a dead one does not matter.
-    type: list
-    elements: str
-    required: true
-  ca_file:
-    description: CA bundle that signed the REST API certificates.
-    type: path
   expected_members:
     description: Member names (inventory hostnames) the cluster should have. Empty skips the check.
     type: list
@@ -46,10 +36,6 @@ options:
       - Whether a synchronous standby is required. By default the module reads it from the
         cluster's dynamic configuration.
     type: bool
-  timeout:
-    description: Seconds to wait for each REST call.
-    type: int
-    default: 5
   wait_timeout:
     description:
       - Keep reading the cluster, every O(wait_interval) seconds, until it is healthy (and
@@ -67,10 +53,14 @@ options:
     type: str
 notes:
   - Runs wherever the REST APIs are reachable (a member, or the control node with C(delegate_to)).
+extends_documentation_fragment:
+  - cloudphone.infra.patroni
 attributes:
   check_mode:
+    description: Only reads; runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing to show.
     support: none
 """
 
@@ -158,18 +148,15 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils.patroni import (
-    PatroniAPI, PatroniError, assess, parse_size)
+    PatroniAPI, PatroniError, api_argument_spec, assess, parse_size)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            api_urls=dict(type="list", elements="str", required=True),
-            ca_file=dict(type="path"),
+        argument_spec=api_argument_spec(
             expected_members=dict(type="list", elements="str", default=[]),
             max_lag=dict(type="str", default="16MB"),
             synchronous_mode=dict(type="bool"),
-            timeout=dict(type="int", default=5),
             wait_timeout=dict(type="float", default=0),
             wait_interval=dict(type="float", default=0.5),
             wait_member=dict(type="str"),

@@ -23,18 +23,10 @@ description:
 version_added: "0.1.0"
 author: cloudphone.infra developers (@cloudphone)
 options:
-  api_urls:
-    description: Base URLs of the members' REST APIs, tried in order until one answers.
-    type: list
-    elements: str
-    required: true
   config:
     description: The wanted dynamic configuration (a subset of what C(GET /config) returns).
     type: dict
     required: true
-  ca_file:
-    description: CA bundle that signed the REST API certificates.
-    type: path
   client_cert:
     description: Client certificate for the write (Patroni's C(verify_client) asks for one).
     type: path
@@ -48,14 +40,14 @@ options:
   password:
     description: REST API password for writes.
     type: str
-  timeout:
-    description: Seconds to wait for each REST call.
-    type: int
-    default: 10
+extends_documentation_fragment:
+  - cloudphone.infra.patroni
 attributes:
   check_mode:
+    description: Reports what it would change without changing it.
     support: full
   diff_mode:
+    description: Shows the configuration before and after.
     support: full
 """
 
@@ -95,7 +87,7 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils.patroni import (
-    PatroniAPI, PatroniError, config_changes, timing_problem)
+    PatroniAPI, PatroniError, api_argument_spec, config_changes, timing_problem)
 
 
 def merged(current, patch):
@@ -112,15 +104,12 @@ def merged(current, patch):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            api_urls=dict(type="list", elements="str", required=True),
+        argument_spec=api_argument_spec(
             config=dict(type="dict", required=True),
-            ca_file=dict(type="path"),
             client_cert=dict(type="path"),
             client_key=dict(type="path", no_log=False),
             username=dict(type="str", default="patroni"),
             password=dict(type="str", no_log=True),
-            timeout=dict(type="int", default=10),
         ),
         required_together=[("client_cert", "client_key")],
         supports_check_mode=True,
