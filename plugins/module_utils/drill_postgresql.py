@@ -89,9 +89,8 @@ class PostgresqlWorkload(Workload):
         # The read-back follows a failover: give the new leader a few tries.
         for attempt in range(10):
             try:
-                rows = self._connect().execute(f"SELECT seq, payload FROM {TABLE} WHERE run_id = %s",
-                                               (self.run_id,)).fetchall()
-                return {seq: payload for seq, payload in rows}
+                return dict(self._connect().execute(f"SELECT seq, payload FROM {TABLE} WHERE run_id = %s",
+                                                    (self.run_id,)).fetchall())
             except Exception:
                 self._drop()
                 if attempt == 9:
