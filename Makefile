@@ -126,3 +126,11 @@ drill-redis: venv ## Redis failover drill on the lab: FAULT=kill|pause (both by 
 	  echo "==== redis drill: $$f"; \
 	  ansible-playbook playbooks/drills/redis_failover.yml -i $(INVENTORY) -e drill_fault=$$f; \
 	done
+
+.PHONY: drill-postgresql
+drill-postgresql: venv ## PostgreSQL failover drill on INVENTORY: FAULT=kill|down|stop, all three without FAULT
+	@rc=0; for fault in $(or $(FAULT),kill down stop); do \
+	  echo "==== PostgreSQL drill: $$fault"; \
+	  ansible-playbook playbooks/drills/postgresql_failover.yml -i $(INVENTORY) -e drill_fault=$$fault || rc=1; \
+	done; exit $$rc
+

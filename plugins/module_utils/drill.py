@@ -157,6 +157,50 @@ def run_workload(workload, run_dir, duration_s, run_id, max_ops=None):
     return {"ops": seq, "acked": acked, "failed": failed, "seconds": round(time.time() - started, 3)}
 
 
+def _event_time(run_dir, name):
+    return next((e["t"] for e in read_jsonl(os.path.join(run_dir, EVENTS_FILE)) if e["name"] == name), None)
+
+
+def wait_for_acks(run_dir, acks, after_event=None, after_outage=False, timeout_s=60.0, poll_s=0.25):
+    """Block until `acks` writes are acknowledged, so a playbook acts on what clients see.
+
+    Counts writes started after the first `after_event` event (or after the call), and with
+    `after_outage` only those after the first failed operation since then: "writes resumed
+    after the fault" rather than "writes went on until the fault bit". Reads ops.jsonl
+    incrementally. Returns {"reached", "acks", "outage", "seconds"}, where seconds runs from
+    the event (or the call) to the first counted acknowledgement (None if none came in time).
+    """
+    started = time.time()
+    deadline = time.monotonic() + timeout_s
+    since = _event_time(run_dir, after_event) if after_event else started
+    if since is None:
+        raise ValueError(f"no {after_event!r} event has been logged in {run_dir}")
+    ops_path = os.path.join(run_dir, OPS_FILE)
+    offset, pending = 0, ""
+    seen, first, outage = 0, None, not after_outage
+    while True:
+        if os.path.exists(ops_path):
+            with open(ops_path, encoding="utf-8") as fh:
+                fh.seek(offset)
+                pending += fh.read()
+                offset = fh.tell()
+            lines = pending.split("\n")
+            pending = lines.pop()  # the writer may be in the middle of a line
+            for op in (json.loads(line) for line in lines if line.strip()):
+                if op["t0"] < since or op.get("kind") != WRITE:
+                    continue
+                if not op["ok"]:
+                    outage = True
+                elif outage:
+                    seen += 1
+                    first = op["t1"] if first is None else first
+        if seen >= acks or time.monotonic() >= deadline:
+            break
+        time.sleep(poll_s)
+    return {"reached": seen >= acks, "acks": seen, "outage": outage if after_outage else None,
+            "seconds": round(first - since, 3) if first is not None else None}
+
+
 def longest_gap(times, start=None, end=None):
     """Longest interval between consecutive timestamps, optionally bounded by start/end."""
     points = sorted(times)

@@ -55,9 +55,12 @@ class HealthReport:
         return {"healthy": self.healthy, "problems": list(self.problems), "topology": dict(self.topology)}
 
 
-def get_json(url, ca_file=None, timeout=5, username=None, password=None, headers=None, method="GET", data=None):
+def get_json(url, ca_file=None, timeout=5, username=None, password=None, headers=None, method="GET", data=None,
+             client_cert=None, client_key=None):
     """GET (or POST) a JSON document over HTTP(S), verifying the server against `ca_file`.
 
+    `client_cert`/`client_key` present a client certificate to servers that ask for one
+    (etcd with client-cert-auth, Patroni's unsafe REST calls).
     Returns (status, document). HTTP error statuses are returned, not raised, because
     health endpoints answer 503 on purpose; network errors raise.
     """
@@ -66,7 +69,8 @@ def get_json(url, ca_file=None, timeout=5, username=None, password=None, headers
     try:
         resp = open_url(url, method=method, data=data, headers=headers, timeout=timeout, ca_path=ca_file,
                         validate_certs=True, url_username=username, url_password=password,
-                        force_basic_auth=username is not None)
+                        force_basic_auth=username is not None,
+                        client_cert=client_cert, client_key=client_key)
         status, body = resp.getcode(), resp.read()
     except HTTPError as exc:
         status, body = exc.code, exc.read()

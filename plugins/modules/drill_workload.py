@@ -15,6 +15,9 @@ description:
     passes or C(phase=stop) is called, logging every operation with its timestamps. Start it with
     C(async) so the playbook can inject faults meanwhile.
   - C(phase=event) records a fault event (for example C(fault_injected)) with the current time.
+  - C(phase=wait) blocks until the running workload has O(acks) acknowledged writes (after the
+    O(after_event) event, and with O(after_outage) only after the first failure since then), so the
+    playbook acts on what clients see, for example "writes resumed after the fault".
   - C(phase=verify) reads everything back, compares it with the acknowledged operations, measures
     the RTO and writes the JSON report.
   - "Runs on the control node (C(delegate_to: localhost)) with the client libraries of the tier."
@@ -25,7 +28,7 @@ options:
     description: What to do.
     type: str
     required: true
-    choices: [run, event, stop, verify]
+    choices: [run, event, wait, stop, verify]
   system:
     description: The tier whose workload to use.
     type: str
@@ -74,6 +77,21 @@ options:
   report:
     description: Path of the JSON report written by C(phase=verify).
     type: path
+  acks:
+    description: For C(phase=wait), how many acknowledged writes to wait for.
+    type: int
+    default: 1
+  after_event:
+    description: For C(phase=wait), count only writes started after the first event of this name.
+    type: str
+  after_outage:
+    description: For C(phase=wait), count only writes acknowledged after the first failed operation.
+    type: bool
+    default: false
+  timeout:
+    description: For C(phase=wait), give up after this many seconds (the result says whether the count was reached).
+    type: float
+    default: 60
 notes:
   - Check mode is not supported in a meaningful way; drills refuse to run in check mode.
 attributes:
@@ -121,6 +139,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+wait:
+  description: For C(phase=wait), whether the count was reached, the writes counted, and the seconds from the event to the first of them.
+  returned: phase=wait
+  type: dict
+  sample: {"reached": true, "acks": 100, "outage": true, "seconds": 6.2}
 summary:
   description: For C(phase=run), counts of operations, acknowledged writes and failures.
   returned: phase=run
@@ -140,13 +163,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudphone.infra.plugins.module_utils import drill
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_minio import MinioWorkload
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_rabbitmq import RabbitmqWorkload
+from ansible_collections.cloudphone.infra.plugins.module_utils.drill_postgresql import PostgresqlWorkload
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_redis import RedisWorkload
 
 # One workload class per tier; each lives in module_utils/drill_<tier>.py.
 WORKLOADS = {
     "minio": MinioWorkload,
+    "postgresql": PostgresqlWorkload,
     "rabbitmq": RabbitmqWorkload,
     "redis": RedisWorkload,
+    "postgresql": PostgresqlWorkload,
 }
 
 
@@ -164,7 +190,7 @@ def load_workload(module, system):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            phase=dict(type="str", required=True, choices=["run", "event", "stop", "verify"]),
+            phase=dict(type="str", required=True, choices=["run", "event", "wait", "stop", "verify"]),
             system=dict(type="str", required=True, choices=["postgresql", "redis", "rabbitmq", "minio"]),
             run_dir=dict(type="path", required=True),
             run_id=dict(type="str"),
@@ -178,6 +204,10 @@ def main():
             checks=dict(type="dict", default={}),
             extra=dict(type="dict", default={}),
             report=dict(type="path"),
+            acks=dict(type="int", default=1),
+            after_event=dict(type="str"),
+            after_outage=dict(type="bool", default=False),
+            timeout=dict(type="float", default=60),
         ),
         required_if=[("phase", "event", ["event"]), ("phase", "verify", ["report", "fault", "run_id"]),
                      ("phase", "run", ["run_id"])],
@@ -192,6 +222,13 @@ def main():
     if p["phase"] == "stop":
         drill.request_stop(p["run_dir"])
         module.exit_json(changed=True)
+    if p["phase"] == "wait":
+        try:
+            waited = drill.wait_for_acks(p["run_dir"], p["acks"], after_event=p["after_event"],
+                                         after_outage=p["after_outage"], timeout_s=p["timeout"])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+        module.exit_json(changed=False, wait=waited)
 
     if not 1 <= p["duration"] <= 1800:
         module.fail_json(msg="duration must be between 1 and 1800 seconds: drills are bounded in time")
