@@ -75,7 +75,7 @@ lab-destroy: ## remove the lab's hosts and network
 # ---------------------------------------------------------------- tests
 
 .PHONY: test
-test: lint sanity unit molecule ## everything CI runs: lint, sanity, unit tests, Molecule
+test: lint sanity unit rules molecule ## everything CI runs: lint, sanity, unit tests, alert rule tests, Molecule
 
 .PHONY: lint
 lint: venv
@@ -89,6 +89,11 @@ sanity: venv
 .PHONY: unit
 unit: venv
 	pytest -q tests/unit
+
+.PHONY: rules
+rules: ## promtool test rules: every alert fires in one case and stays silent in another
+	tools/prometheus-tools promtool check rules roles/prometheus/files/rules/*.yml
+	tools/prometheus-tools promtool test rules tests/rules/*_test.yml
 
 .PHONY: molecule
 molecule: venv engine secrets-lab ## every Molecule scenario (SCENARIOS="a b" for a subset)
