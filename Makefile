@@ -105,6 +105,10 @@ molecule: venv engine secrets-lab ## every Molecule scenario (SCENARIOS="a b" fo
 	  echo "==== $$s passed in $$(( $$(date +%s) - start ))s"; \
 	done
 
+.PHONY: monitoring-e2e
+monitoring-e2e: ## on the converged lab: targets vs inventory, Redis replica stopped -> RedisDown fires and resolves
+	ansible-playbook playbooks/tests/monitoring_e2e.yml -i $(INVENTORY)
+
 .PHONY: collection
 collection: venv ## build the collection tarball
 	ansible-galaxy collection build --force .
