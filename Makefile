@@ -76,7 +76,7 @@ lab-destroy: ## remove the lab's hosts and network
 # ---------------------------------------------------------------- tests
 
 .PHONY: test
-test: lint sanity unit molecule ## everything CI runs: lint, sanity, unit tests, Molecule
+test: lint sanity unit rules molecule ## everything CI runs: lint, sanity, unit tests, alert rule tests, Molecule
 
 .PHONY: lint
 lint: venv secrets-lab
@@ -91,6 +91,11 @@ sanity: venv
 unit: venv secrets-lab
 	pytest -q tests/unit
 
+.PHONY: rules
+rules: ## promtool test rules: every alert fires in one case and stays silent in another
+	tools/prometheus-tools promtool check rules roles/prometheus/files/rules/*.yml
+	tools/prometheus-tools promtool test rules tests/rules/*_test.yml
+
 .PHONY: molecule
 molecule: venv engine secrets-lab ## every Molecule scenario (SCENARIOS="a b" for a subset)
 	@for s in $(SCENARIOS); do \
@@ -99,6 +104,10 @@ molecule: venv engine secrets-lab ## every Molecule scenario (SCENARIOS="a b" fo
 	  molecule test -s $$s; \
 	  echo "==== $$s passed in $$(( $$(date +%s) - start ))s"; \
 	done
+
+.PHONY: monitoring-e2e
+monitoring-e2e: ## on the converged lab: targets vs inventory, Redis replica stopped -> RedisDown fires and resolves
+	ansible-playbook playbooks/tests/monitoring_e2e.yml -i $(INVENTORY)
 
 .PHONY: collection
 collection: venv ## build the collection tarball
