@@ -34,6 +34,7 @@ help: ## list the targets
 venv: $(VENV)/.installed ## the controller's Python environment
 
 $(VENV)/.installed: requirements.txt
+	python3 -c 'import ensurepip, venv' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements.txt

@@ -80,6 +80,12 @@ def test_planted_certificate_was_renewed(host):
     assert host.run(f"openssl x509 -in {PKI}/host.crt -noout -checkend {60 * 86400}").rc == 0
 
 
+def test_certificate_follows_a_new_alias(host):
+    """The side effect added a service alias in the inventory; every certificate must carry it."""
+    sans = host.check_output(f"openssl x509 -in {PKI}/host.crt -noout -ext subjectAltName")
+    assert "DNS:alias-added-by-side-effect.lab.cloudphone.test" in sans
+
+
 def test_hosts_file_names_every_host(host):
     hosts = host.file("/etc/hosts").content_string
     for name in testinfra_hosts:
