@@ -75,7 +75,6 @@ options:
 
 import json
 import os
-import sys
 import time
 
 from ansible.playbook.handler import Handler
@@ -230,5 +229,6 @@ class CallbackModule(CallbackBase):
             self._display.display(line)
         if self.get_option("exit_code"):
             # Schedulers act on the verdict, not on Ansible's own code (2 would mean both
-            # "drift" and "a task failed"). Raised last, after every report is written.
-            sys.exit(data["exit_code"])
+            # "drift" and "a task failed"). Raised last, after every report is written;
+            # ansible-playbook's cleanup (its `finally` blocks) still runs.
+            raise SystemExit(data["exit_code"])

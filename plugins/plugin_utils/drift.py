@@ -11,8 +11,9 @@ be tested without running Ansible.
 
 Verdict and exit code, in order of precedence:
 
-    1  the check itself failed (a host unreachable, a task failed): the rest is incomplete
-    3  a tier is unhealthy (with or without drift)
+    3  a tier is unhealthy (with or without drift, even when part of the check failed:
+       a problem a health check found is certain, and the most urgent news)
+    1  the check itself failed (a host unreachable, a task failed): drift is unknown
     2  drift: a task would change something, every tier healthy
     0  no drift, every tier healthy
 
@@ -144,6 +145,15 @@ def diff_paths(diff):
     return list(dict.fromkeys(paths))
 
 
+def has_content(diff):
+    """Whether a diff shows file content (text), as opposed to attributes only (mode, owner, state)."""
+    for entry in diff if isinstance(diff, list) else [diff]:
+        if isinstance(entry, dict) and (entry.get("prepared") or any(
+                isinstance(entry.get(side), str) for side in ("before", "after"))):
+            return True
+    return False
+
+
 def describe_resource(action, args, result, item_label=None):
     """What an operator calls the thing that would change: a file, a service, a package, ..."""
     short = (action or "").rsplit(".", 1)[-1]
@@ -247,8 +257,10 @@ class DriftReport:
         result = result or {}
         resource = self.redactor.redact(describe_resource(action, args, result, item_label))
         diff = "" if hidden else render_diff(result.get("diff") or [])
-        secret = hidden or self.redactor.secret_path(resource) or self.redactor.leaks(diff) or \
-            any(self.redactor.secret_path(p) for p in diff_paths(result.get("diff")))
+        # File attributes (mode, owner, state) are never secret; the content of a secret file is.
+        secret_file = self.redactor.secret_path(resource) or any(
+            self.redactor.secret_path(p) for p in diff_paths(result.get("diff")))
+        secret = hidden or self.redactor.leaks(diff) or (secret_file and has_content(result.get("diff")))
         item = {
             "tier": tier, "host": host, "role": role, "task": task, "module": action,
             "resource": resource, "change": describe_change(action, args, result, hidden=secret, resource=resource),
@@ -295,10 +307,10 @@ class DriftReport:
         return [h for h in self.health if not h["healthy"]]
 
     def exit_code(self):
-        if self.errors:
-            return EXIT_ERROR
         if self.unhealthy:
             return EXIT_UNHEALTHY
+        if self.errors:
+            return EXIT_ERROR
         if self.drift:
             return EXIT_DRIFT
         return EXIT_OK

@@ -20,17 +20,18 @@ def report():
     return drift.DriftReport("2025-01-01T00:00:00Z", drift.Redactor([SECRET, "short"], SECRET_PATHS))
 
 
-def test_verdict_precedence_error_then_unhealthy_then_drift():
+def test_verdict_precedence_unhealthy_then_error_then_drift():
     r = report()
     assert r.exit_code() == 0
     r.add_change("base", "data1", "common", "Write /etc/hosts", "ansible.builtin.template", {"dest": "/etc/hosts"},
                  {"changed": True, "diff": [{"before": "a\n", "after": "b\n", "before_header": "/etc/hosts"}]})
     assert r.exit_code() == 2
-    r.add_health("redis", "data1", "ask", {"healthy": False, "problems": ["no master"], "topology": {}})
-    assert r.exit_code() == 3
     r.add_error("redis", "data2", None, "Gathering Facts", "ssh: connect refused", unreachable=True)
     assert r.exit_code() == 1
     assert r.as_dict()["verdict"] == "the check itself failed"
+    # A host that is down is also what the tier's health check sees from the others: unhealthy wins.
+    r.add_health("redis", "data1", "ask", {"healthy": False, "problems": ["data2 is not in the cluster"], "topology": {}})
+    assert r.exit_code() == 3
 
 
 def test_a_health_result_with_problems_is_unhealthy_even_if_it_says_healthy():
@@ -83,6 +84,11 @@ def test_a_secret_bearing_path_is_never_diffed():
                  {"changed": True, "diff": [{"before": "user a on #0abc\n", "after": "user a on #0def\n",
                                              "before_header": "/etc/redis/users.acl"}]})
     assert r.drift[0]["diff"] == "content differs"
+    # Its attributes are not secret: a mode change is named.
+    r.add_change("base", "data1", "pki", "Credentials directory", "ansible.builtin.file", {"path": "/x/credentials/pki"},
+                 {"changed": True, "diff": {"before": {"path": "/x/credentials/pki", "mode": "0755"},
+                                            "after": {"path": "/x/credentials/pki", "mode": "0700"}}})
+    assert r.drift[1]["change"] == "mode 0755 -> 0700" and r.drift[1]["details_hidden"] is False
 
 
 def test_no_log_results_have_no_diff_and_say_so():
