@@ -79,18 +79,21 @@ class Redactor:
 
 
 def secret_values(variables, prefix="vault_"):
-    """Every string under a variable named vault_* (the inventory's convention for secrets)."""
+    """Every string under a variable named vault_* (the inventory's convention for secrets).
+
+    Inline-vaulted values are not str objects until asked: str() decrypts them.
+    """
     found = []
 
     def walk(value):
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, dict):
+        if isinstance(value, dict):
             for v in value.values():
                 walk(v)
         elif isinstance(value, (list, tuple)):
             for v in value:
                 walk(v)
+        elif value is not None and not isinstance(value, (bool, int, float)):
+            found.append(str(value))
 
     for name, value in variables.items():
         if isinstance(name, str) and name.startswith(prefix):

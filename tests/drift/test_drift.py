@@ -139,6 +139,24 @@ def test_one_converge_clears_the_drift(tiers):
     assert report["drift"] == []
 
 
+def test_a_failover_is_information_not_drift(tiers):
+    """After a switchover (new leader, new master, moved queue leader) a converge changes nothing,
+    so the drift check finds no drift; the move is listed as information."""
+    moving = {name: t["failover"] for name, t in tiers.items() if t.get("failover")}
+    if not moving:
+        pytest.skip("no tier in this inventory has a topology a failover moves")
+    for name, failover in moving.items():
+        res = ansible("ansible-playbook", os.path.join(HERE, failover["playbook"]), "-i", INVENTORY)
+        assert res.returncode == 0, f"{name} failover: {res.stdout[-3000:]}"
+    res, report = drift_check()
+    assert res.returncode == 0, res.stdout[-4000:]
+    assert report["drift"] == [] and report["problems"] == []
+    moved = {(c["tier"], c["key"]) for c in report["topology_changes"]}
+    for name, failover in moving.items():
+        assert (name, failover["key"]) in moved, f"{name}: the move of {failover['key']} is not reported"
+        assert any(line.startswith(f"  info     {name} {failover['key']} is ") for line in res.stdout.splitlines())
+
+
 def test_a_stopped_service_makes_its_tier_unhealthy(tiers, groups):
     stopped = [(name, t["stop"]) for name, t in tiers.items() if t.get("stop")]
     assert stopped, "at least one tier must define a service to stop"

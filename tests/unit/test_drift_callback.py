@@ -17,11 +17,12 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURE = os.path.join(os.path.dirname(__file__), "drift_fixture")
-SECRETS = ("FixturePassword0123456789", "FixtureToken9876543210abc")
+SECRETS = ("FixturePassword0123456789", "FixtureToken9876543210abc", "FixtureInlineVaulted13579xyz")
 CONVERGED = {
     "plain.conf": "listen 0.0.0.0:8080\n",
     "app.conf": f"user app\npassword {SECRETS[0]}\n",
     "hidden.conf": f"token {SECRETS[1]}\n",
+    "inline.conf": f"key {SECRETS[2]}\n",
 }
 
 
@@ -50,15 +51,14 @@ def managed(tmp_path):
     d.mkdir()
     for name, content in CONVERGED.items():
         (d / name).write_text(content)
-        (d / name).chmod(0o600 if name != "plain.conf" else 0o644)
+        (d / name).chmod(0o644 if name == "plain.conf" else 0o600)
     return d
 
 
 def run(tmp_path, managed, port, extra=(), inventories=(), env_extra=None):
     reports = tmp_path / "reports"
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), CLOUDPHONE_DRIFT_REPORT_DIR=str(reports),
-               **(env_extra or {}))
-    env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
+               ANSIBLE_VAULT_PASSWORD_FILE=os.path.join(FIXTURE, "vault-pass"), **(env_extra or {}))
     cmd = ["ansible-playbook", os.path.join(FIXTURE, "playbook.yml"), "-i", os.path.join(FIXTURE, "inventory.yml"),
            "-e", f"fixture_dir={managed}", "-e", f"fixture_port={port}", *extra]
     for inv in inventories:
@@ -133,15 +133,18 @@ def test_an_unreachable_host_exits_1_even_with_drift(tmp_path, managed, listener
     assert report["verdict"] == "the check itself failed"
 
 
-def test_secrets_never_reach_a_report(tmp_path, managed, listener):
-    # Both secret-bearing files drift: one written without no_log (its diff would show the
-    # password), one with no_log.
+def test_vault_values_never_reach_a_report(tmp_path, managed, listener):
+    # (The test's name becomes its directory's name: it must not match a secret-file pattern
+    # such as *secret*, or the paths alone would hide the diffs.)
+    # Every secret-bearing file drifts: two written without no_log (their diffs would show the
+    # password, one of them inline-vaulted), one with no_log.
     (managed / "app.conf").write_text("user app\npassword old-one-0123456789\n")
     (managed / "hidden.conf").write_text("token old-token-0123456789\n")
+    (managed / "inline.conf").write_text("key old-key-0123456789\n")
     res, report, reports = run(tmp_path, managed, listener)
     assert res.returncode == 2
     by_file = {os.path.basename(d["resource"]): d for d in report["drift"]}
-    assert set(by_file) == {"app.conf", "hidden.conf"}
+    assert set(by_file) == {"app.conf", "hidden.conf", "inline.conf"}
     for item in by_file.values():
         assert item["diff"] == "content differs" and item["details_hidden"] is True
         assert item["change"] == "content differs"
@@ -175,7 +178,8 @@ def test_dormant_for_other_playbooks(tmp_path, managed, listener):
     play.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
                     "    - ansible.builtin.copy: {content: x, dest: '%s/plain.conf', mode: '0644'}\n" % managed)
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-               CLOUDPHONE_DRIFT_REPORT_DIR=str(tmp_path / "reports"))
+               CLOUDPHONE_DRIFT_REPORT_DIR=str(tmp_path / "reports"),
+               ANSIBLE_VAULT_PASSWORD_FILE=os.path.join(FIXTURE, "vault-pass"))
     res = subprocess.run(["ansible-playbook", str(play), "-i", os.path.join(FIXTURE, "inventory.yml"), "--check"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout[-2000:]

@@ -113,9 +113,14 @@ def test_secrets_in_messages_and_problems_are_redacted():
 
 
 def test_secret_values_walks_vault_variables_only():
+    class Encrypted:
+        """Like Ansible's EncryptedString: not a str until asked."""
+        def __str__(self):
+            return "five"
+
     found = drift.secret_values({"vault_a": "one", "vault_users": [{"password": "two"}], "public": "three",
-                                 "vault_map": {"k": "four"}})
-    assert sorted(found) == ["four", "one", "two"]
+                                 "vault_map": {"k": "four"}, "vault_inline": Encrypted(), "vault_port": 5432})
+    assert sorted(found) == ["five", "four", "one", "two"]
 
 
 def test_resources_are_named_the_way_operators_name_them():
