@@ -52,6 +52,11 @@ class Workload:
         """Create what the run needs (table, queue, bucket) idempotently."""
         self.run_id = run_id
 
+    def kind(self, seq):
+        """The kind of operation `seq` will be ("write" counts as an acknowledged write when it
+        succeeds). Decided before the step, so a failed read is not recorded as a failed write."""
+        return WRITE
+
     def step(self, seq):
         """Perform operation number `seq`. Return when it is acknowledged; raise when it is not.
 
@@ -70,6 +75,10 @@ class Workload:
 
     def extra_report(self, ops, events, present):
         """Tier-specific figures; keys returned here are added to (or override) the report."""
+        return {}
+
+    def extra_checks(self, report):
+        """Tier-specific pass/fail checks computed from the finished report."""
         return {}
 
     def close(self):
@@ -119,7 +128,7 @@ def run_workload(workload, run_dir, duration_s, run_id, max_ops=None):
                 break
             seq += 1
             t0 = time.time()
-            record = {"seq": seq, "kind": WRITE}
+            record = {"seq": seq, "kind": workload.kind(seq)}
             try:
                 record.update(workload.step(seq) or {})
                 record["ok"] = True
@@ -204,6 +213,7 @@ def build_report(workload, run_dir, fault, max_rto_s, checks=None, extra=None):
         "writes_resumed": report["rto_s"] is not None and (fault_at is None or first_ack_after_fault is not None),
         "rto_within_target": report["rto_s"] is not None and report["rto_s"] <= max_rto_s,
     })
+    report["checks"].update(workload.extra_checks(report))
     report["passed"] = all(report["checks"].values())
     return report
 

@@ -139,8 +139,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils import drill
 
+from ansible_collections.cloudphone.infra.plugins.module_utils.drill_minio import MinioWorkload
+
 # One workload class per tier; each lives in module_utils/drill_<tier>.py.
-WORKLOADS = {}
+WORKLOADS = {"minio": MinioWorkload}
 
 
 def load_workload(module, system):

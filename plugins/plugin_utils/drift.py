@@ -52,6 +52,8 @@ NAMED_RESOURCES = {
     "postgresql_pg_hba": "pg_hba.conf", "postgresql_privs": "PostgreSQL privileges", "postgresql_ext": "PostgreSQL extension",
     "rabbitmq_user": "RabbitMQ user", "rabbitmq_vhost": "RabbitMQ vhost", "rabbitmq_policy": "RabbitMQ policy",
     "rabbitmq_plugin": "RabbitMQ plugin", "rabbitmq_queue": "RabbitMQ queue", "rabbitmq_parameter": "RabbitMQ parameter",
+    "rabbitmq_exchange": "RabbitMQ exchange", "rabbitmq_binding": "RabbitMQ binding",
+    "minio_bucket": "MinIO bucket", "minio_user": "MinIO user", "minio_policy": "MinIO policy",
 }
 PATH_KEYS = ("dest", "path", "file", "sysctl_file")
 SKIPPED_FOR_CHECK_MODE = re.compile(r"check[ _]mode", re.I)

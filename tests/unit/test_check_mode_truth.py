@@ -5,7 +5,8 @@ read-only probe that also runs in check mode (`check_mode: false` and
 `changed_when: false`) or declare `creates`/`removes`. A task whose module cannot
 run in check mode at all (its documentation says `check_mode: support: none`, or
 it never sets `supports_check_mode=True`) is skipped by check mode without a word,
-so it is allowed only as such a read-only probe. Handlers are exempt: they run only
+so it is allowed only as such a read-only probe, or when the module never changes
+anything (waits, HTTP GET). Handlers are exempt: they run only
 after a task already reported the change. Drill playbooks are exempt: they refuse
 to run in check mode at all (checked below). The collection's own modules must
 support check mode, except those used only by drills.
@@ -99,10 +100,21 @@ def check_mode_support(module):
         return "full" if re.search(r"supports_check_mode\s*=\s*True", fh.read()) else "none"
 
 
+def only_reads(module, task):
+    """Modules that change nothing (waits, HTTP GET): check mode skipping them hides no change."""
+    name = module.rsplit(".", 1)[-1]
+    if name in ("wait_for", "wait_for_connection", "pause"):
+        return True
+    args = task.get(module) if isinstance(task.get(module), dict) else {}
+    return name == "uri" and str(args.get("method", "GET")).upper() in ("GET", "HEAD")
+
+
 def skipped_silently(task):
     """A task whose module cannot run in check mode, and that is not a read-only probe."""
     module = module_of(task)
     if module is None or module in COMMAND_MODULES or module in TASK_LOADERS or is_probe(task):
+        return None
+    if only_reads(module, task):
         return None
     if check_mode_support(module) == "none":
         return f"{task.get('name', module)} ({module} cannot run in check mode)"
@@ -157,6 +169,9 @@ def test_the_scanner_catches_a_module_without_check_mode():
     assert offending(bad) == "create a user (community.rabbitmq.rabbitmq_user cannot run in check mode)"
     probe = {"name": "ask", "ansible.builtin.uri": {"url": "https://x"}, "check_mode": False, "changed_when": False}
     assert offending(probe) is None
+    assert offending({"name": "wait", "ansible.builtin.uri": {"url": "https://x"}}) is None
+    post = {"name": "create", "ansible.builtin.uri": {"url": "https://x", "method": "POST"}}
+    assert offending(post) == "create (ansible.builtin.uri cannot run in check mode)"
     assert offending({"name": "ok", "ansible.posix.sysctl": {"name": "vm.swappiness", "value": 1}}) is None
 
 

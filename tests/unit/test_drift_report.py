@@ -137,7 +137,8 @@ def test_resources_are_named_the_way_operators_name_them():
                                                         "databases": "all", "users": "app", "source": "10.0.0.0/8"}, {}) == \
         "/etc/pg_hba.conf (hostssl all app 10.0.0.0/8)"
     assert dr("community.rabbitmq.rabbitmq_policy", {"name": "ha-all"}, {}) == "RabbitMQ policy ha-all"
-    assert dr("cloudphone.infra.minio_bucket", {"name": "phones"}, {}) == "minio_bucket phones"
+    assert dr("cloudphone.infra.minio_bucket", {"name": "phones"}, {}, "phones") == "MinIO bucket phones"
+    assert dr("cloudphone.infra.some_module", {"name": "x"}, {}) == "some_module x"
 
 
 def test_changes_are_described_without_content():
