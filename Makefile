@@ -73,6 +73,25 @@ converge: ## ansible-playbook site.yml -i INVENTORY
 lab-destroy: ## remove the lab's hosts and network
 	tools/lab down --lab $(LAB)
 
+# ---------------------------------------------------------------- drift check
+
+# make itself exits 2 whenever a recipe fails; schedulers that act on the exit code
+# run `ansible-playbook drift-check.yml -i INVENTORY` directly (as the timer does).
+.PHONY: drift-check
+drift-check: venv ## check INVENTORY for drift and health: exit 0 ok, 2 drift, 3 unhealthy, 1 failed; reports/drift/
+	@rc=0; ansible-playbook drift-check.yml -i $(INVENTORY) || rc=$$?; \
+	  [ $$rc -eq 0 ] || echo "drift check exit code $$rc (2 drift, 3 a tier unhealthy, 1 the check failed)"; exit $$rc
+
+.PHONY: drift-schedule
+drift-schedule: venv ## install a systemd timer running the drift check of INVENTORY here (CALENDAR=, KEEP=)
+	ansible-playbook playbooks/drift_schedule.yml -i $(INVENTORY) -e drift_schedule_inventory=$(INVENTORY) \
+	  -e 'drift_schedule_calendar="$(or $(CALENDAR),*-*-* 06:00:00)"' -e drift_schedule_keep=$(or $(KEEP),30) \
+	  $(if $(ANSIBLE_VAULT_PASSWORD_FILE),-e drift_schedule_vault_password_file=$(abspath $(ANSIBLE_VAULT_PASSWORD_FILE)))
+
+.PHONY: drift-test
+drift-test: venv ## seed drift into the running lab of INVENTORY and check every verdict (tests/drift)
+	DRIFT_TEST_INVENTORY=$(INVENTORY) pytest -v -p no:cacheprovider tests/drift
+
 # ---------------------------------------------------------------- tests
 
 .PHONY: test
@@ -114,6 +133,10 @@ collection: venv ## build the collection tarball
 	ansible-galaxy collection build --force .
 
 # ---------------------------------------------------------------- measurements
+
+.PHONY: bench-drift
+bench-drift: venv ## on the converged lab: idempotent converge vs drift check, back to back
+	$(VENV)/bin/python tools/bench-drift --inventory $(INVENTORY) --out reports/bench/drift-check.json
 
 .PHONY: drill-minio
 drill-minio: venv ## MinIO node-loss drill on the lab: one down, two down, recovery -> reports/drills/minio-down.json

@@ -1,20 +1,35 @@
-"""Check mode must tell the truth: no command/shell task that check mode skips silently.
+"""Check mode must tell the truth: no task that check mode skips silently.
 
 Every command-like task in the collection's roles and playbooks must either be a
 read-only probe that also runs in check mode (`check_mode: false` and
-`changed_when: false`) or declare `creates`/`removes`. Handlers are exempt: they
-run only after a task already reported the change. Drill playbooks are exempt:
-they refuse to run in check mode at all (checked below).
+`changed_when: false`) or declare `creates`/`removes`. A task whose module cannot
+run in check mode at all (its documentation says `check_mode: support: none`, or
+it never sets `supports_check_mode=True`) is skipped by check mode without a word,
+so it is allowed only as such a read-only probe, or when the module never changes
+anything (waits, HTTP GET). Handlers are exempt: they run only
+after a task already reported the change. Drill playbooks are exempt: they refuse
+to run in check mode at all (checked below). The collection's own modules must
+support check mode, except those used only by drills.
 """
 
+import functools
+import glob
 import os
+import re
+import sys
 
+import ansible
 import yaml
+from ansible.parsing.plugin_docs import read_docstring
+from ansible.playbook.task import Task
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COMMAND_MODULES = {f"{p}{m}" for p in ("", "ansible.builtin.", "ansible.legacy.")
                    for m in ("command", "shell", "raw", "script")}
 BLOCK_KEYS = ("block", "rescue", "always")
+# Keywords that load tasks rather than act on a host.
+TASK_LOADERS = {f"{p}{m}" for p in ("", "ansible.builtin.")
+                for m in ("import_tasks", "include_tasks", "import_role", "include_role", "import_playbook")}
 
 
 def yaml_files(*tops):
@@ -38,15 +53,83 @@ def tasks_in(items):
         yield item
 
 
+def is_probe(task):
+    return task.get("check_mode") is False and task.get("changed_when") is False
+
+
+def module_of(task):
+    """The module a task calls (its one key that is not a task keyword)."""
+    if "action" in task or "local_action" in task:
+        action = task.get("action") or task.get("local_action")
+        return (action.get("module") if isinstance(action, dict) else str(action).split()[0]) or None
+    keys = [k for k in task if k not in Task.fattributes and not k.startswith("with_")
+            and k not in ("local_action", "block", "rescue", "always", "listen")]
+    return keys[0] if len(keys) == 1 else None
+
+
+def module_path(module):
+    """The file of a module: ansible.builtin from ansible-core, ns.coll.x from the collections on the path.
+
+    Resolved by hand: Ansible's plugin loader installs a global import hook that clashes
+    with the tests that import this collection's plugins directly.
+    """
+    parts = module.split(".")
+    if len(parts) == 1 or module.startswith("ansible.builtin.") or module.startswith("ansible.legacy."):
+        path = os.path.join(os.path.dirname(ansible.__file__), "modules", parts[-1] + ".py")
+        return path if os.path.exists(path) else None
+    namespace, collection, name = parts
+    roots = [os.path.join(ROOT, "collections")] + [p for p in sys.path if os.path.isdir(p)]
+    for root in roots:
+        path = os.path.join(root, "ansible_collections", namespace, collection, "plugins", "modules", name + ".py")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def check_mode_support(module):
+    """'full', 'partial', 'none' or None (unknown), from the module's documentation or its source."""
+    path = module_path(module)
+    if path is None:
+        return None
+    doc = read_docstring(path).get("doc") or {}
+    support = ((doc.get("attributes") or {}).get("check_mode") or {}).get("support")
+    if support:
+        return support
+    with open(path) as fh:
+        return "full" if re.search(r"supports_check_mode\s*=\s*True", fh.read()) else "none"
+
+
+def only_reads(module, task):
+    """Modules that change nothing (waits, HTTP GET): check mode skipping them hides no change."""
+    name = module.rsplit(".", 1)[-1]
+    if name in ("wait_for", "wait_for_connection", "pause"):
+        return True
+    args = task.get(module) if isinstance(task.get(module), dict) else {}
+    return name == "uri" and str(args.get("method", "GET")).upper() in ("GET", "HEAD")
+
+
+def skipped_silently(task):
+    """A task whose module cannot run in check mode, and that is not a read-only probe."""
+    module = module_of(task)
+    if module is None or module in COMMAND_MODULES or module in TASK_LOADERS or is_probe(task):
+        return None
+    if only_reads(module, task):
+        return None
+    if check_mode_support(module) == "none":
+        return f"{task.get('name', module)} ({module} cannot run in check mode)"
+    return None
+
+
 def offending(task):
     module = next((m for m in COMMAND_MODULES if m in task), None)
     if module is None:
-        return None
+        return skipped_silently(task)
     args = task[module] if isinstance(task[module], dict) else {}
     args = {**args, **(task.get("args") or {})}
     if "creates" in args or "removes" in args:
         return None
-    if task.get("check_mode") is False and task.get("changed_when") is False:
+    if is_probe(task):
         return None
     return task.get("name", f"<unnamed {module} task>")
 
@@ -79,6 +162,36 @@ def test_the_scanner_catches_a_bad_task():
     good = [{"name": "probe", "ansible.builtin.command": "true", "check_mode": False, "changed_when": False},
             {"name": "init", "ansible.builtin.command": {"cmd": "init", "creates": "/x"}}]
     assert [t for t in tasks_in(good) if offending(t)] == []
+
+
+def test_the_scanner_catches_a_module_without_check_mode():
+    bad = {"name": "create a user", "community.rabbitmq.rabbitmq_user": {"user": "app"}}
+    assert offending(bad) == "create a user (community.rabbitmq.rabbitmq_user cannot run in check mode)"
+    probe = {"name": "ask", "ansible.builtin.uri": {"url": "https://x"}, "check_mode": False, "changed_when": False}
+    assert offending(probe) is None
+    assert offending({"name": "wait", "ansible.builtin.uri": {"url": "https://x"}}) is None
+    post = {"name": "create", "ansible.builtin.uri": {"url": "https://x", "method": "POST"}}
+    assert offending(post) == "create (ansible.builtin.uri cannot run in check mode)"
+    assert offending({"name": "ok", "ansible.posix.sysctl": {"name": "vm.swappiness", "value": 1}}) is None
+
+
+def test_collection_modules_support_check_mode_unless_only_drills_use_them():
+    used_outside_drills = set()
+    for path in yaml_files("roles", "playbooks"):
+        if "/playbooks/drills/" in path:
+            continue
+        with open(path) as fh:
+            used_outside_drills.update(re.findall(r"cloudphone\.infra\.(\w+):", fh.read()))
+    for path in sorted(glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))):
+        name = os.path.basename(path)[:-3]
+        support = check_mode_support(f"cloudphone.infra.{name}")
+        with open(path) as fh:
+            source = fh.read()
+        if "AnsibleModule(" in source:
+            declared = re.search(r"supports_check_mode\s*=\s*True", source) is not None
+            assert declared == (support in ("full", "partial")), f"{name}: documentation and code disagree on check mode"
+        if support == "none":
+            assert name not in used_outside_drills, f"{name} cannot run in check mode but is used outside drills"
 
 
 def test_drill_playbooks_refuse_check_mode():
