@@ -103,6 +103,7 @@ class CallbackModule(CallbackBase):
         self.base_dir = os.getcwd()
         self.tier = None
         self.health_play = False
+        self.play_hosts = []
         self.started_monotonic = None
 
     # ------------------------------------------------------------ play events
@@ -116,6 +117,8 @@ class CallbackModule(CallbackBase):
             self._arm(play)
         self.tier = str(play_vars.get(TIER_VARIABLE) or "preflight")
         self.health_play = play_vars.get(HEALTH_VARIABLE) in (True, "true", "True")
+        manager = play.get_variable_manager()
+        self.play_hosts = [h.get_name() for h in manager._inventory.get_hosts(play.hosts)] if manager else []
 
     def _arm(self, play):
         self.started_monotonic = time.monotonic()
@@ -152,7 +155,9 @@ class CallbackModule(CallbackBase):
         host, role, name, action = self._context(result)
         if self.health_play:
             if "healthy" in res and "problems" in res:
-                self.report.add_health(self.tier, host, name, res)
+                # A cluster asked once (run_once) answers for every host of the play.
+                for answered in [host] + ([h for h in self.play_hosts if h != host] if result.task.run_once else []):
+                    self.report.add_health(self.tier, answered, name, res)
             return
         if not item and isinstance(res.get("results"), list):
             # A loop: its items were recorded one by one.

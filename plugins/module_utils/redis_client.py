@@ -52,7 +52,7 @@ def parse_endpoint(value, default_port):
     """'10.0.0.1', '10.0.0.1:26379' or 'host.example:6380' -> (host, port)."""
     text = str(value).strip()
     if text.startswith("["):  # [v6]:port
-        host, _, rest = text[1:].partition("]")
+        host, _bracket, rest = text[1:].partition("]")
         return host, int(rest[1:]) if rest.startswith(":") else default_port
     if text.count(":") == 1:
         host, port = text.split(":")

@@ -172,7 +172,6 @@ WORKLOADS = {
     "postgresql": PostgresqlWorkload,
     "rabbitmq": RabbitmqWorkload,
     "redis": RedisWorkload,
-    "postgresql": PostgresqlWorkload,
 }
 
 

@@ -167,7 +167,7 @@ def inspect_nodes(module, nodes, report):
         view["role"] = state["role"]
         if state["role"] == "master":
             view.update(offset=state["offset"], connected_replicas=len(state["replicas"]),
-                        replicas=[name_of(nodes, h, pt) for h, pt, _ in state["replicas"]])
+                        replicas=[name_of(nodes, h, pt) for h, pt, _offset in state["replicas"]])
         else:
             view.update(master=name_of(nodes, state["master_host"], state["master_port"]),
                         link=info.get("master_link_status"), offset=state["offset"],

@@ -150,7 +150,7 @@ def main():
                              "{!r}. Refusing to demote it: check the cluster with "
                              "cloudphone.infra.redis_cluster_info and let Sentinel settle it."
                          .format(p["node"], len(before["replicas"]),
-                                 ", ".join(rc.endpoint_text(h, pt) for h, pt, _ in before["replicas"]),
+                                 ", ".join(rc.endpoint_text(h, pt) for h, pt, _offset in before["replicas"]),
                                  source, result["master"], p["name"]), **result)
 
     old = (f"replicaof {before['master_host']} {before['master_port']}" if before["role"] == "replica"

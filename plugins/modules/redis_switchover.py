@@ -107,7 +107,7 @@ def main():
     client.execute_command("CLIENT", "PAUSE", p["timeout"] * 1000, "WRITE")
     try:
         # 1. Let the replicas take everything the master acknowledged.
-        while not all(offset >= state["offset"] for _, _, offset in state["replicas"]):
+        while not all(offset >= state["offset"] for _host, _port, offset in state["replicas"]):
             if time.monotonic() > deadline:
                 module.fail_json(msg="the replicas did not catch up with the paused master in time; nothing was "
                                      "switched. Check replication with cloudphone.infra.redis_cluster_info.", **result)

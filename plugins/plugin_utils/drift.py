@@ -54,6 +54,7 @@ NAMED_RESOURCES = {
     "rabbitmq_plugin": "RabbitMQ plugin", "rabbitmq_queue": "RabbitMQ queue", "rabbitmq_parameter": "RabbitMQ parameter",
     "rabbitmq_exchange": "RabbitMQ exchange", "rabbitmq_binding": "RabbitMQ binding",
     "minio_bucket": "MinIO bucket", "minio_user": "MinIO user", "minio_policy": "MinIO policy",
+    "redis": "Redis setting", "redis_sentinel": "Redis Sentinel setting",
 }
 PATH_KEYS = ("dest", "path", "file", "sysctl_file")
 SKIPPED_FOR_CHECK_MODE = re.compile(r"check[ _]mode", re.I)
@@ -159,6 +160,20 @@ def has_content(diff):
     return False
 
 
+def patroni_settings(changes, prefix=""):
+    """The settings a Patroni configuration patch changes: PostgreSQL parameters by name, the rest by path."""
+    names = []
+    for key, value in sorted(changes.items()):
+        path = f"{prefix}{key}"
+        if path == "postgresql.parameters" and isinstance(value, dict):
+            names += [f"PostgreSQL parameter {name}" for name in sorted(value)]
+        elif isinstance(value, dict) and value:
+            names += patroni_settings(value, f"{path}.")
+        else:
+            names.append(f"Patroni setting {path}")
+    return names
+
+
 def describe_resource(action, args, result, item_label=None):
     """What an operator calls the thing that would change: a file, a service, a package, ..."""
     short = (action or "").rsplit(".", 1)[-1]
@@ -166,7 +181,9 @@ def describe_resource(action, args, result, item_label=None):
     result = result or {}
     kind = NAMED_RESOURCES.get(short)
     resource = None
-    if kind:
+    if short == "patroni_config" and isinstance(result.get("changes"), dict) and result["changes"]:
+        resource = ", ".join(patroni_settings(result["changes"]))
+    if kind and resource is None:
         name = args.get("name") or args.get("key") or args.get("parameter") or result.get("name")
         if isinstance(name, (list, tuple)):
             name = ", ".join(str(n) for n in name)

@@ -8,7 +8,9 @@ it never sets `supports_check_mode=True`) is skipped by check mode without a wor
 so it is allowed only as such a read-only probe, or when the module never changes
 anything (waits, HTTP GET). Handlers are exempt: they run only
 after a task already reported the change. Drill playbooks are exempt: they refuse
-to run in check mode at all (checked below). The collection's own modules must
+to run in check mode at all (checked below). So is any other playbook whose every play
+starts by refusing check mode (an assert on `not ansible_check_mode`, e.g. the planned
+switchover): check mode stops it loudly, it never skips a task in silence. The collection's own modules must
 support check mode, except those used only by drills.
 """
 
@@ -134,6 +136,19 @@ def offending(task):
     return task.get("name", f"<unnamed {module} task>")
 
 
+def refuses_check_mode(doc):
+    """Every play of the playbook starts with an assert that fails in check mode."""
+    plays = [p for p in doc if isinstance(p, dict) and "hosts" in p]
+    if not plays or len(plays) != len(doc):
+        return False
+    for play in plays:
+        first = next(iter(play.get("pre_tasks") or play.get("tasks") or []), {})
+        that = (first.get("ansible.builtin.assert") or {}).get("that")
+        if not any(str(c).strip() == "not ansible_check_mode" for c in ([that] if isinstance(that, str) else that or [])):
+            return False
+    return True
+
+
 def collect():
     problems = []
     for path in yaml_files("roles", "playbooks"):
@@ -142,7 +157,7 @@ def collect():
             continue
         with open(path) as fh:
             doc = yaml.safe_load(fh)
-        if not isinstance(doc, list):
+        if not isinstance(doc, list) or (rel.startswith("playbooks/") and refuses_check_mode(doc)):
             continue
         for task in tasks_in(doc):
             name = offending(task)
@@ -173,6 +188,17 @@ def test_the_scanner_catches_a_module_without_check_mode():
     post = {"name": "create", "ansible.builtin.uri": {"url": "https://x", "method": "POST"}}
     assert offending(post) == "create (ansible.builtin.uri cannot run in check mode)"
     assert offending({"name": "ok", "ansible.posix.sysctl": {"name": "vm.swappiness", "value": 1}}) is None
+
+
+def test_only_playbooks_that_refuse_check_mode_first_are_exempt():
+    post = {"name": "switch", "ansible.builtin.uri": {"url": "https://x", "method": "POST"}}
+    refuse = {"name": "refuse", "ansible.builtin.assert": {"that": "not ansible_check_mode"}}
+    assert refuses_check_mode([{"hosts": "all", "tasks": [refuse, post]}])
+    assert not refuses_check_mode([{"hosts": "all", "tasks": [post, refuse]}])
+    assert not refuses_check_mode([{"hosts": "all", "tasks": [refuse, post]}, {"hosts": "all", "tasks": [post]}])
+    assert not refuses_check_mode([{"hosts": "all", "roles": ["x"]}])
+    with open(os.path.join(ROOT, "playbooks", "postgresql_switchover.yml")) as fh:
+        assert refuses_check_mode(yaml.safe_load(fh))
 
 
 def test_collection_modules_support_check_mode_unless_only_drills_use_them():

@@ -16,7 +16,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PACING = {"serial", "max_fail_percentage", "any_errors_fatal", "order", "throttle", "strategy", "name"}
 DRIFT_ONLY = {"check_mode", "diff"}
 DRIFT_VARS = {"drift_tier", "drift_health", "cloudphone_drift_check"}
-READ_ONLY_HEALTH_MODULES = ("cloudphone.infra.service_health", "ansible.builtin.assert", "ansible.builtin.set_fact")
+READ_ONLY_HEALTH_MODULES = ("cloudphone.infra.service_health", "cloudphone.infra.monitoring_info",
+                            "ansible.builtin.assert", "ansible.builtin.set_fact")
 
 
 def load(path):
@@ -101,4 +102,4 @@ def test_health_tasks_only_read():
                 module = next(k for k in t if "." in k)
                 assert module.endswith("_cluster_info") or module in READ_ONLY_HEALTH_MODULES, (
                     f"roles/{role}/tasks/health.yml uses {module}: health tasks may only read "
-                    "(a *_cluster_info module or service_health)")
+                    "(a *_cluster_info module, monitoring_info or service_health)")

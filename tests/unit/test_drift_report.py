@@ -139,6 +139,11 @@ def test_resources_are_named_the_way_operators_name_them():
     assert dr("community.rabbitmq.rabbitmq_policy", {"name": "ha-all"}, {}) == "RabbitMQ policy ha-all"
     assert dr("cloudphone.infra.minio_bucket", {"name": "phones"}, {}, "phones") == "MinIO bucket phones"
     assert dr("cloudphone.infra.some_module", {"name": "x"}, {}) == "some_module x"
+    assert dr("community.general.redis", {"command": "config", "name": "maxmemory"}, {}, "maxmemory") == \
+        "Redis setting maxmemory"
+    assert dr("cloudphone.infra.patroni_config", {"config": {}},
+              {"changes": {"postgresql": {"parameters": {"wal_keep_size": "32MB"}}, "ttl": 30}}) == \
+        "PostgreSQL parameter wal_keep_size, Patroni setting ttl"
 
 
 def test_changes_are_described_without_content():

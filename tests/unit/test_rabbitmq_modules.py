@@ -161,3 +161,41 @@ def test_a_leaderless_queue_and_mixed_versions_are_problems():
     report, _ = assess(status(NODES, versions=versions), [qq("cloudphone.a", leader=None)])
     text = " ".join(report.problems)
     assert "has no leader" in text and "mixed RabbitMQ versions" in text
+
+
+# ------------------------------------------------------------ rabbitmq_user (check mode through a plan)
+
+def user_spec(**over):
+    from ansible_collections.cloudphone.infra.plugins.modules import rabbitmq_user
+    spec = {"user": "app", "state": "present", "password": "s3cret", "tags": [],
+            "permissions": rabbitmq_user.wanted_permissions(
+                [{"vhost": "cloudphone", "configure_priv": "^c", "write_priv": "^c", "read_priv": "^c"},
+                 {"vhost": "/", "configure_priv": "^$", "write_priv": "^$", "read_priv": "^$"}])}
+    spec.update(over)
+    return rabbitmq_user, spec
+
+
+def test_user_plan_is_empty_when_the_user_matches_and_nothing_grants_are_ignored():
+    mod, spec = user_spec()
+    before = {"tags": [], "permissions": {"cloudphone": ("^c", "^c", "^c")}}
+    assert spec["permissions"] == {"cloudphone": ("^c", "^c", "^c")}
+    assert mod.plan(before, spec, password_ok=True) == []
+    assert mod.plan(before, spec, password_ok=None) == []
+
+
+def test_user_plan_names_each_difference():
+    mod, spec = user_spec(tags=["monitoring"])
+    before = {"tags": [], "permissions": {"cloudphone": ("^c", "^c", ".*"), "other": (".*", ".*", ".*")}}
+    assert mod.plan(before, spec, password_ok=False) == [
+        ["change_password", "app", "s3cret"],
+        ["set_user_tags", "app", "monitoring"],
+        ["clear_permissions", "-p", "other", "app"],
+        ["set_permissions", "-p", "cloudphone", "app", "^c", "^c", "^c"],
+    ]
+
+
+def test_user_plan_creates_and_removes():
+    mod, spec = user_spec()
+    assert mod.plan(None, spec, None)[0] == ["add_user", "app", "s3cret"]
+    assert mod.plan(None, dict(spec, state="absent"), None) == []
+    assert mod.plan({"tags": [], "permissions": {}}, dict(spec, state="absent"), None) == [["delete_user", "app"]]
