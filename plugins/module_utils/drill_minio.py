@@ -151,14 +151,17 @@ class MinioWorkload(drill.Workload):
 
 
 def down_count(events, t):
-    """Nodes down at time t, from the fault events logged by playbooks/drills/tasks/fault.yml."""
+    """Nodes down at time t, from the fault events logged by playbooks/drills/tasks/fault.yml.
+
+    A node counts as back from `restore_started` (it is being powered on and may answer from then
+    on), not from `fault_restored`, which is logged only once its units are confirmed running."""
     n = 0
     for e in sorted(events, key=lambda e: e["t"]):
         if e["t"] > t:
             break
         if e["name"] == "fault_injected":
             n += 1
-        elif e["name"] == "fault_restored":
+        elif e["name"] == "restore_started":
             n = max(0, n - 1)
     return n
 
@@ -167,6 +170,7 @@ def phase_figures(ops, events):
     """The figures the MinIO drill is judged by (see the issue): per phase, failed and successful ops."""
     injected = sorted(e["t"] for e in events if e["name"] == "fault_injected")
     restored = sorted(e["t"] for e in events if e["name"] == "fault_restored")
+    restoring = sorted(e["t"] for e in events if e["name"] == "restore_started")
 
     def phase(op):
         down = down_count(events, op["t0"])
@@ -175,7 +179,7 @@ def phase_figures(ops, events):
         # The phase must hold for the whole operation; one straddling a fault event is "transition".
         if down_count(events, op["t1"]) != down:
             return "transition"
-        if down == 1 and restored and op["t0"] >= restored[0]:
+        if down == 1 and restoring and op["t0"] >= restoring[0]:
             return "recovery"
         return {1: "one_down", 2: "two_down"}.get(down, f"{down}_down")
 

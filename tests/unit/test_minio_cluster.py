@@ -77,14 +77,18 @@ def op(seq, t0, t1, ok, kind="write", error=None):
 
 def test_phases_follow_the_fault_events():
     events = [{"name": "fault_injected", "t": 10.0}, {"name": "fault_injected", "t": 20.0},
-              {"name": "fault_restored", "t": 30.0}, {"name": "fault_restored", "t": 35.0}]
+              {"name": "restore_started", "t": 29.0}, {"name": "fault_restored", "t": 30.0},
+              {"name": "restore_started", "t": 33.0}, {"name": "fault_restored", "t": 35.0}]
     ops = [op(1, 1, 2, True), op(2, 11, 12, True), op(3, 12, 13, True, "read"),
            op(4, 21, 22, False, error="S3Error: SlowDownWrite"), op(5, 22, 23, True, "read"),
-           op(6, 19.5, 20.5, False), op(7, 36, 40, True)]
+           op(6, 19.5, 20.5, False), op(7, 36, 40, True),
+           # Started with two down, acknowledged after the first node was powered on: not two-down.
+           op(8, 25, 29.5, True)]
     fig = drill_minio.phase_figures(ops, events)
     assert fig["failed_ops_one_down"] == 0 and fig["ops_one_down"] == 2
     assert fig["reads_ok_two_down"] == 1 and fig["writes_refused_two_down"] == 1
     assert fig["phases"]["transition"]["writes_failed"] == 1
+    assert fig["phases"]["transition"]["writes_ok"] == 1
     # RTO: one down, 10 -> first ack at 12 = 2 s; after recovery, 30 -> 40 = 10 s.
     assert fig["write_gaps"] == {"one_down_s": 2.0, "after_recovery_s": 10.0}
     assert fig["rto_s"] == 10.0
