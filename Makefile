@@ -116,13 +116,24 @@ rules: ## promtool test rules: every alert fires in one case and stays silent in
 	tools/prometheus-tools promtool test rules tests/rules/*_test.yml
 
 .PHONY: molecule
-molecule: venv engine secrets-lab ## every Molecule scenario (SCENARIOS="a b" for a subset)
-	@for s in $(SCENARIOS); do \
-	  echo "==== molecule test -s $$s"; \
-	  start=$$(date +%s); \
-	  molecule test -s $$s; \
-	  echo "==== $$s passed in $$(( $$(date +%s) - start ))s"; \
-	done
+# Scenarios have their own hosts and subnet, so several run at once: most of their time is spent
+# waiting on daemons, not on the CPU. Each one's output goes to MOLECULE_LOGS; a failure prints its tail.
+MOLECULE_JOBS ?= 3
+MOLECULE_LOGS ?= .cache/molecule-logs
+
+molecule: venv engine secrets-lab ## every Molecule scenario, MOLECULE_JOBS at once (SCENARIOS="a b" for a subset)
+	@# Build the images first: parallel scenarios must not race to build the same one.
+	tools/lab image --release trixie
+	tools/lab image --release bookworm
+	@mkdir -p $(MOLECULE_LOGS)
+	@printf '%s\n' $(SCENARIOS) | xargs -P $(MOLECULE_JOBS) -I{} sh -c '\
+	  start=$$(date +%s); echo "==== molecule test -s {} (log: $(MOLECULE_LOGS)/{}.log)"; \
+	  if molecule test -s {} > $(MOLECULE_LOGS)/{}.log 2>&1; then \
+	    echo "==== {} passed in $$(( $$(date +%s) - start ))s"; \
+	  else \
+	    echo "==== {} FAILED after $$(( $$(date +%s) - start ))s; the end of its log:"; \
+	    tail -n 150 $(MOLECULE_LOGS)/{}.log; exit 1; \
+	  fi'
 
 .PHONY: monitoring-e2e
 monitoring-e2e: ## on the converged lab: targets vs inventory, Redis replica stopped -> RedisDown fires and resolves

@@ -36,7 +36,9 @@ def fresh_output():
 
 def env():
     e = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-             CLOUDPHONE_DRIFT_REPORT_DIR=os.path.join(OUT, "reports"))
+             CLOUDPHONE_DRIFT_REPORT_DIR=os.path.join(OUT, "reports"),
+             # Molecule forces colour on; the tests parse plain output.
+             ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     e.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", os.path.join(ROOT, "inventories", "lab", ".vault-pass"))
     return e
 
