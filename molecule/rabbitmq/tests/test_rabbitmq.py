@@ -39,7 +39,8 @@ def test_every_node_sees_the_whole_cluster_running(host):
 def test_node_is_named_after_its_inventory_hostname(host):
     name = host.backend.get_hostname()
     assert host.file("/etc/rabbitmq/rabbitmq-env.conf").contains(f"^NODENAME=rabbit@{name}$")
-    assert host.file(f"/var/lib/rabbitmq/mnesia/rabbit@{name}").is_directory
+    with host.sudo():
+        assert host.file(f"/var/lib/rabbitmq/mnesia/rabbit@{name}").is_directory
 
 
 def test_cookie_is_private_and_shared(host):
@@ -119,7 +120,8 @@ def test_dead_letter_queue_is_a_full_quorum_queue(host):
 def test_application_user_can_publish_and_consume_a_quorum_queue_over_tls():
     pika = pytest.importorskip("pika")
     first = testinfra_hosts[0]
-    password = RUNNER.get_variables(first)["rabbitmq_app_password"]
+    # run_module: Ansible templates the vaulted value; get_variables would return the raw template.
+    password = RUNNER.run_module(first, "ansible.builtin.debug", "var=rabbitmq_app_password")["rabbitmq_app_password"]
     params = pika.ConnectionParameters(
         host=address(first), port=5671, virtual_host="cloudphone",
         credentials=pika.PlainCredentials("app", password),
