@@ -77,13 +77,15 @@ class RabbitCLI:
             cmd += ["-n", node]
         return cmd + list(args)
 
-    def run(self, tool, args, node=None):
+    def run(self, tool, args, node=None, stdin=None):
+        """`stdin` carries what must not appear in the process list (rabbitmqctl reads a password
+        left off its command line from standard input)."""
         cmd = self.command(tool, args, node)
-        rc, out, err = self.module.run_command(cmd, environ_update={"LC_ALL": "C.UTF-8"})
+        rc, out, err = self.module.run_command(cmd, data=stdin, environ_update={"LC_ALL": "C.UTF-8"})
         return cmd, rc, out, err
 
-    def run_checked(self, tool, args, node=None):
-        cmd, rc, out, err = self.run(tool, args, node)
+    def run_checked(self, tool, args, node=None, stdin=None):
+        cmd, rc, out, err = self.run(tool, args, node, stdin=stdin)
         if rc != EX_OK:
             raise CtlError(cmd, rc, out, err)
         return out

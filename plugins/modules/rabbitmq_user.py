@@ -14,6 +14,8 @@ description:
     C(authenticate_user), and changes only what differs.
   - Exists because M(community.rabbitmq.rabbitmq_user) cannot run in check mode (C(supports_check_mode=False)), so
     a drift check would skip it without a word. Options follow that module's names.
+  - The password reaches C(rabbitmqctl) on its standard input, never on its command line, where every
+    local user could read it in the process list.
   - O(permissions) is the whole set of the user's permissions; those on other virtual hosts are cleared. An entry
     that grants nothing (C(^$) for all three) is the same as no entry.
 version_added: "0.1.0"
@@ -104,6 +106,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudphone.infra.plugins.module_utils.rabbitmq import CtlError, RabbitCLI
 
 NOTHING = ("^$", "^$", "^$")
+# Commands that read the password from standard input when it is left off the command line.
+PASSWORD_ON_STDIN = ("add_user", "change_password", "authenticate_user")
 
 
 def wanted_permissions(entries):
@@ -134,16 +138,17 @@ def shown(state):
 
 
 def plan(before, wanted, password_ok):
-    """The rabbitmqctl calls (without the node) that turn `before` into `wanted`."""
+    """The rabbitmqctl calls (without the node) that turn `before` into `wanted`; the commands of
+    PASSWORD_ON_STDIN get the password on standard input."""
     user = wanted["user"]
     if wanted["state"] == "absent":
         return [["delete_user", user]] if before is not None else []
     calls = []
     if before is None:
-        calls.append(["add_user", user, wanted["password"]])
+        calls.append(["add_user", user])
         before = {"tags": [], "permissions": {}}
     elif password_ok is False:
-        calls.append(["change_password", user, wanted["password"]])
+        calls.append(["change_password", user])
     if before["tags"] != wanted["tags"]:
         calls.append(["set_user_tags", user] + wanted["tags"])
     for vhost in sorted(set(before["permissions"]) - set(wanted["permissions"])):
@@ -186,7 +191,7 @@ def main():
 
     password_ok = None
     if before is not None and p["state"] == "present" and p["password"] and p["update_password"] == "always":
-        cmd, rc, _out, _err = cli.run("rabbitmqctl", ["authenticate_user", p["user"], p["password"]], p["node"])
+        cmd, rc, _out, _err = cli.run("rabbitmqctl", ["authenticate_user", p["user"]], p["node"], stdin=p["password"])
         password_ok = rc == 0
     calls = plan(before, wanted, password_ok)
     after = None if p["state"] == "absent" else {"tags": wanted["tags"], "permissions": wanted["permissions"]}
@@ -196,9 +201,9 @@ def main():
     if not module.check_mode:
         for args in calls:
             try:
-                cli.run_checked("rabbitmqctl", args, p["node"])
+                cli.run_checked("rabbitmqctl", args, p["node"],
+                                stdin=p["password"] if args[0] in PASSWORD_ON_STDIN else None)
             except CtlError as exc:
-                # The message names the command; it must not show the password.
                 module.fail_json(msg=f"cannot {args[0]} for user {p['user']}: rc {exc.rc}: {(exc.stderr or '').strip()[:300]}")
     module.exit_json(**result)
 

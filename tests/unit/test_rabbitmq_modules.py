@@ -74,7 +74,7 @@ class FakeModule:
     def get_bin_path(self, tool, required=False):
         return f"/usr/sbin/{tool}"
 
-    def run_command(self, cmd, environ_update=None):
+    def run_command(self, cmd, data=None, environ_update=None):
         self.calls.append(cmd)
         key = " ".join([cmd[0].rsplit("/", 1)[-1]] + list(cmd[1:]))
         for prefix, answer in self.answers.items():
@@ -187,15 +187,23 @@ def test_user_plan_names_each_difference():
     mod, spec = user_spec(tags=["monitoring"])
     before = {"tags": [], "permissions": {"cloudphone": ("^c", "^c", ".*"), "other": (".*", ".*", ".*")}}
     assert mod.plan(before, spec, password_ok=False) == [
-        ["change_password", "app", "s3cret"],
+        ["change_password", "app"],
         ["set_user_tags", "app", "monitoring"],
         ["clear_permissions", "-p", "other", "app"],
         ["set_permissions", "-p", "cloudphone", "app", "^c", "^c", "^c"],
     ]
 
 
+def test_user_plan_never_puts_the_password_on_a_command_line():
+    mod, spec = user_spec(tags=["monitoring"])
+    for before, password_ok in ((None, None), ({"tags": [], "permissions": {}}, False)):
+        calls = mod.plan(before, spec, password_ok)
+        assert calls and all("s3cret" not in arg for call in calls for arg in call)
+        assert calls[0][0] in mod.PASSWORD_ON_STDIN
+
+
 def test_user_plan_creates_and_removes():
     mod, spec = user_spec()
-    assert mod.plan(None, spec, None)[0] == ["add_user", "app", "s3cret"]
+    assert mod.plan(None, spec, None)[0] == ["add_user", "app"]
     assert mod.plan(None, dict(spec, state="absent"), None) == []
     assert mod.plan({"tags": [], "permissions": {}}, dict(spec, state="absent"), None) == [["delete_user", "app"]]
