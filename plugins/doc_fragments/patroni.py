@@ -24,3 +24,21 @@ options:
     type: int
     default: 5
 """
+
+    # Credentials of the modules that change the cluster (module_utils/patroni.py write_argument_spec).
+    WRITE = r"""
+options:
+  client_cert:
+    description: Client certificate for the write (Patroni's C(verify_client) asks for one).
+    type: path
+  client_key:
+    description: Key of O(client_cert).
+    type: path
+  username:
+    description: REST API user for writes.
+    type: str
+    default: patroni
+  password:
+    description: REST API password for writes.
+    type: str
+"""

@@ -61,6 +61,28 @@ def api_argument_spec(**extra):
     )
 
 
+# Options of the modules that change the cluster (doc fragment cloudphone.infra.patroni.write).
+WRITE_REQUIRED_TOGETHER = [("client_cert", "client_key")]
+WRITE_REFUSED_HINT = "A 401 means a wrong patroni_restapi_password, a 403 a missing client certificate."
+
+
+def write_argument_spec(**extra):
+    return api_argument_spec(
+        client_cert=dict(type="path"),
+        client_key=dict(type="path", no_log=False),
+        username=dict(type="str", default="patroni"),
+        password=dict(type="str", no_log=True),
+        **extra,
+    )
+
+
+def write_api(params):
+    """The REST client of a module built on write_argument_spec."""
+    return PatroniAPI(params["api_urls"], ca_file=params["ca_file"], client_cert=params["client_cert"],
+                      client_key=params["client_key"], username=params["username"], password=params["password"],
+                      timeout=params["timeout"])
+
+
 class PatroniAPI:
     """A small client for the members' REST APIs."""
 

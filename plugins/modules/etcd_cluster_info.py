@@ -67,9 +67,12 @@ problems:
   type: list
   elements: str
 topology:
-  description: The raft leader (it moves on its own; never drift).
+  description:
+    - The raft leader (it moves on its own; never drift), under its own key so that it never hides the
+      Patroni leader that the same tier reports.
   returned: always
   type: dict
+  sample: {"etcd_leader": "data1"}
 leader:
   description: Name of the raft leader.
   returned: always
@@ -110,7 +113,7 @@ def main():
         if not p["allow_unreachable"]:
             module.fail_json(msg=f"cannot list the etcd members: {exc}")
         report.problem(f"no etcd member answered: {exc}")
-        report.topology["leader"] = None
+        report.topology["etcd_leader"] = None
         module.exit_json(changed=False, reachable=False, leader=None, members=[], **report.as_dict())
 
     leaders = set()
@@ -138,7 +141,7 @@ def main():
                        + ", ".join(sorted(by_id.get(i, i) for i in leaders)) + "); wait for the election to settle")
     if p["expected_members"]:
         report.expect_members("etcd", p["expected_members"], [m["name"] for m in members if m["started"]])
-    report.topology["leader"] = leader
+    report.topology["etcd_leader"] = leader
     module.exit_json(changed=False, reachable=True, cluster_id=str(cluster_id or ""), leader=leader,
                      members=members, **report.as_dict())
 

@@ -27,21 +27,9 @@ options:
     description: The wanted dynamic configuration (a subset of what C(GET /config) returns).
     type: dict
     required: true
-  client_cert:
-    description: Client certificate for the write (Patroni's C(verify_client) asks for one).
-    type: path
-  client_key:
-    description: Key of O(client_cert).
-    type: path
-  username:
-    description: REST API user for writes.
-    type: str
-    default: patroni
-  password:
-    description: REST API password for writes.
-    type: str
 extends_documentation_fragment:
   - cloudphone.infra.patroni
+  - cloudphone.infra.patroni.write
 attributes:
   check_mode:
     description: Reports what it would change without changing it.
@@ -87,7 +75,8 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils.patroni import (
-    PatroniAPI, PatroniError, api_argument_spec, config_changes, timing_problem)
+    WRITE_REFUSED_HINT, WRITE_REQUIRED_TOGETHER, PatroniError, config_changes, timing_problem, write_api,
+    write_argument_spec)
 
 
 def merged(current, patch):
@@ -104,19 +93,14 @@ def merged(current, patch):
 
 def main():
     module = AnsibleModule(
-        argument_spec=api_argument_spec(
+        argument_spec=write_argument_spec(
             config=dict(type="dict", required=True),
-            client_cert=dict(type="path"),
-            client_key=dict(type="path", no_log=False),
-            username=dict(type="str", default="patroni"),
-            password=dict(type="str", no_log=True),
         ),
-        required_together=[("client_cert", "client_key")],
+        required_together=WRITE_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
     p = module.params
-    api = PatroniAPI(p["api_urls"], ca_file=p["ca_file"], client_cert=p["client_cert"], client_key=p["client_key"],
-                     username=p["username"], password=p["password"], timeout=p["timeout"])
+    api = write_api(p)
     try:
         current = api.config()
     except PatroniError as exc:
@@ -140,8 +124,7 @@ def main():
         except PatroniError as exc:
             module.fail_json(msg=f"cannot change Patroni's dynamic configuration: {exc}", **result)
         if status != 200:
-            module.fail_json(msg=f"{url}/config refused the change ({status}): {doc}. A 401 means a wrong "
-                                 "patroni_restapi_password, a 403 a missing client certificate.", **result)
+            module.fail_json(msg=f"{url}/config refused the change ({status}): {doc}. {WRITE_REFUSED_HINT}", **result)
         result["config"] = doc if isinstance(doc, dict) else result["config"]
     module.exit_json(**result)
 

@@ -21,25 +21,13 @@ options:
     description: Patroni name of the member to restart (its inventory name).
     type: str
     required: true
-  client_cert:
-    description: Client certificate for the write (Patroni's C(verify_client) asks for one).
-    type: path
-  client_key:
-    description: Key of O(client_cert).
-    type: path
-  username:
-    description: REST API user for writes.
-    type: str
-    default: patroni
-  password:
-    description: REST API password for writes.
-    type: str
   restart_timeout:
     description: Seconds to wait for the member to answer the restart request (it answers once PostgreSQL is back).
     type: int
     default: 120
 extends_documentation_fragment:
   - cloudphone.infra.patroni
+  - cloudphone.infra.patroni.write
 attributes:
   check_mode:
     description: Reports whether the member would be restarted, without restarting it.
@@ -76,25 +64,20 @@ pending_restart:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils.patroni import (
-    PatroniAPI, PatroniError, api_argument_spec)
+    WRITE_REFUSED_HINT, WRITE_REQUIRED_TOGETHER, PatroniError, write_api, write_argument_spec)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=api_argument_spec(
+        argument_spec=write_argument_spec(
             member=dict(type="str", required=True),
-            client_cert=dict(type="path"),
-            client_key=dict(type="path", no_log=False),
-            username=dict(type="str", default="patroni"),
-            password=dict(type="str", no_log=True),
             restart_timeout=dict(type="int", default=120),
         ),
-        required_together=[("client_cert", "client_key")],
+        required_together=WRITE_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
     p = module.params
-    api = PatroniAPI(p["api_urls"], ca_file=p["ca_file"], client_cert=p["client_cert"], client_key=p["client_key"],
-                     username=p["username"], password=p["password"], timeout=p["timeout"])
+    api = write_api(p)
     try:
         cluster = api.cluster()
     except PatroniError as exc:
@@ -115,8 +98,7 @@ def main():
         except Exception as exc:  # the member's API is unreachable or timed out
             module.fail_json(msg=f"cannot ask {base} to restart: {exc}", **result)
         if code != 200:
-            module.fail_json(msg=f"{base}/restart refused ({code}): {doc}. A 401 means a wrong "
-                                 "patroni_restapi_password, a 403 a missing client certificate.", **result)
+            module.fail_json(msg=f"{base}/restart refused ({code}): {doc}. {WRITE_REFUSED_HINT}", **result)
     module.exit_json(**result)
 
 
