@@ -80,8 +80,14 @@ class RabbitCLI:
     def run(self, tool, args, node=None, stdin=None):
         """`stdin` carries what must not appear in the process list (rabbitmqctl reads a password
         left off its command line from standard input)."""
+        env = {"LC_ALL": "C.UTF-8"}
+        if stdin is not None and node:
+            # rabbitmqctl 4.0.5 waits forever for a password on standard input when -n is on its
+            # command line; the node it targets can come from the environment instead.
+            env["RABBITMQ_NODENAME"] = node
+            node = None
         cmd = self.command(tool, args, node)
-        rc, out, err = self.module.run_command(cmd, data=stdin, environ_update={"LC_ALL": "C.UTF-8"})
+        rc, out, err = self.module.run_command(cmd, data=stdin, environ_update=env)
         return cmd, rc, out, err
 
     def run_checked(self, tool, args, node=None, stdin=None):

@@ -70,12 +70,14 @@ class FakeModule:
     def __init__(self, answers):
         self.answers = answers
         self.calls = []
+        self.inputs = []
 
     def get_bin_path(self, tool, required=False):
         return f"/usr/sbin/{tool}"
 
     def run_command(self, cmd, data=None, environ_update=None):
         self.calls.append(cmd)
+        self.inputs.append((data, environ_update))
         key = " ".join([cmd[0].rsplit("/", 1)[-1]] + list(cmd[1:]))
         for prefix, answer in self.answers.items():
             if key.startswith(prefix):
@@ -161,6 +163,15 @@ def test_a_leaderless_queue_and_mixed_versions_are_problems():
     report, _ = assess(status(NODES, versions=versions), [qq("cloudphone.a", leader=None)])
     text = " ".join(report.problems)
     assert "has no leader" in text and "mixed RabbitMQ versions" in text
+
+
+def test_a_password_goes_on_stdin_with_the_node_in_the_environment():
+    module = FakeModule({"rabbitmqctl authenticate_user app": (0, "Success", "")})
+    cmd, rc, _out, _err = rmq.RabbitCLI(module).run("rabbitmqctl", ["authenticate_user", "app"], "rabbit@data2",
+                                                    stdin="s3cret")
+    # rabbitmqctl never reads the stdin password when -n is on its command line (it hangs).
+    assert rc == 0 and "-n" not in cmd and "s3cret" not in cmd
+    assert module.inputs == [("s3cret", {"LC_ALL": "C.UTF-8", "RABBITMQ_NODENAME": "rabbit@data2"})]
 
 
 # ------------------------------------------------------------ rabbitmq_user (check mode through a plan)
