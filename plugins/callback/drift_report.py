@@ -155,8 +155,7 @@ class CallbackModule(CallbackBase):
         host, role, name, action = self._context(result)
         if self.health_play:
             if "healthy" in res and "problems" in res:
-                # A cluster asked once (run_once) answers for every host of the play.
-                for answered in [host] + ([h for h in self.play_hosts if h != host] if result.task.run_once else []):
+                for answered in self._answered_for(result, host):
                     self.report.add_health(self.tier, answered, name, res)
             return
         if not item and isinstance(res.get("results"), list):
@@ -172,6 +171,10 @@ class CallbackModule(CallbackBase):
                                hidden=hidden,
                                consequence=isinstance(result.task, Handler) or action in CONSEQUENCE_ACTIONS)
 
+    def _answered_for(self, result, host):
+        """A cluster asked once (run_once) answers for every host of the play."""
+        return [host] + ([h for h in self.play_hosts if h != host] if result.task.run_once else [])
+
     def v2_runner_on_ok(self, result):
         self._record(result)
 
@@ -186,7 +189,12 @@ class CallbackModule(CallbackBase):
         if ignore_errors:
             return
         if self.health_play:
-            self.report.add_health_failure(self.tier, host, name, msg)
+            for answered in self._answered_for(result, host):
+                if "healthy" in result.result and "problems" in result.result:
+                    # A check that retried until healthy and gave up: its last answer names the problems.
+                    self.report.add_health(self.tier, answered, name, result.result)
+                else:
+                    self.report.add_health_failure(self.tier, answered, name, msg)
         else:
             self.report.add_error(self.tier, host, role, name, msg)
 

@@ -59,6 +59,8 @@ attributes:
 notes:
   - The local node's Erlang VM must be running (C(systemctl start rabbitmq-server)); a stopped rabbit
     application (C(stop_app), for example after an interrupted join) is started again.
+  - In check mode a stopped node that its running peers still list as a member is reported unchanged
+    (starting it is the service's change), so a drift check of a stopped node does not fail here.
 seealso:
   - module: cloudphone.infra.rabbitmq_cluster_info
 """
@@ -111,6 +113,12 @@ from ansible_collections.cloudphone.infra.plugins.module_utils.rabbitmq import (
     APP_STOPPED, UNREACHABLE, CtlError, RabbitCLI, count_messages)
 
 
+def members_listing(node, views):
+    """The members the running peers know, when they list this node; else None."""
+    known = sorted({m for v in views.values() if v.running for m in v.members})
+    return known if node in known else None
+
+
 def choose_seed(node, nodes, local, views):
     """Pick the member to join, or None when this node is (or starts) the cluster.
 
@@ -160,10 +168,17 @@ def main():
                 module.fail_json(msg=f"{exc}. Actions done so far: {'; '.join(actions)}", **result)
 
     local = cli.view()
+    views = {p: cli.view(p) for p in nodes if p != node}
     if local.state == UNREACHABLE:
+        known = members_listing(node, views)
+        if module.check_mode and known:
+            # The drift check on a stopped member: its running peers still list it, so starting the
+            # service (which the service task reports) is all a converge would do here.
+            result.update(members=known, msg=f"{node} does not answer ({local.error}), but the running "
+                                             "members list it: it is a member, nothing to join")
+            module.exit_json(**result)
         module.fail_json(msg=f"cannot reach the local node {node}: {local.error}. "
                              "Start it first (systemctl start rabbitmq-server) and check its cookie.", **result)
-    views = {p: cli.view(p) for p in nodes if p != node}
     if local.state == APP_STOPPED:
         # An interrupted join or a manual stop_app: the node must run to be a member, and to be counted.
         act("rabbitmqctl", ["start_app"])

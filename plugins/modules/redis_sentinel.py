@@ -77,7 +77,10 @@ options:
     default: /etc/redis/sentinel.conf
 attributes:
   check_mode:
-    description: Reports the SENTINEL MONITOR/SET/REMOVE it would send without sending them.
+    description:
+      - Reports the SENTINEL MONITOR/SET/REMOVE it would send without sending them.
+      - When Sentinel does not answer, compares with its state file (O(state_file)), which it loads when
+        it starts.
     support: full
   diff_mode:
     description: Shows the monitor's settings before and after (never the password).
@@ -137,11 +140,17 @@ def usable_master_name(name):
     return bool(name) and not set(name) - NAME_CHARS
 
 
-def flushed_auth(path, name):
-    """(auth-user, auth-pass) Sentinel last wrote for `name` into its state file; (None, None) if absent."""
-    user = password = None
+# What Sentinel assumes for a setting it does not write to its state file.
+SENTINEL_DEFAULTS = {"down-after-milliseconds": 30000, "failover-timeout": 180000, "parallel-syncs": 1}
+
+
+def flushed_state(path, name):
+    """The monitor `name` as Sentinel last wrote it into its state file (which it loads when it starts):
+    ip, port and quorum, its settings (Sentinel's defaults for those it leaves out), auth-user and
+    auth-pass. None when the file has no monitor for `name`."""
     if not os.path.exists(path):
-        return user, password
+        return None
+    state = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.lstrip().startswith("#"):
@@ -150,12 +159,23 @@ def flushed_auth(path, name):
                 words = shlex.split(line)
             except ValueError:
                 continue
-            if len(words) == 4 and words[0] == "sentinel" and words[2] == name:
-                if words[1] == "auth-user":
-                    user = words[3]
-                elif words[1] == "auth-pass":
-                    password = words[3]
-    return user, password
+            if len(words) < 4 or words[0] != "sentinel" or words[2] != name:
+                continue
+            if words[1] == "monitor" and len(words) == 6:
+                state.update(ip=words[3], port=int(words[4]), quorum=int(words[5]))
+            elif words[1] in SENTINEL_DEFAULTS and len(words) == 4 and words[3].isdigit():
+                state[words[1]] = int(words[3])
+            elif words[1] in ("auth-user", "auth-pass") and len(words) == 4:
+                state[words[1]] = words[3]
+    if "ip" not in state:
+        return None
+    return dict(SENTINEL_DEFAULTS, **state)
+
+
+def flushed_auth(path, name):
+    """(auth-user, auth-pass) Sentinel last wrote for `name` into its state file; (None, None) if absent."""
+    state = flushed_state(path, name) or {}
+    return state.get("auth-user"), state.get("auth-pass")
 
 
 def main():
@@ -188,7 +208,14 @@ def main():
     try:
         current = rc.sentinel_master(client, p["name"])
     except (rc.RedisError, OSError) as exc:
-        module.fail_json(msg=f"cannot ask Sentinel {p['sentinel']} about {p['name']!r}: {exc}")
+        # Check mode (the drift check) on a stopped Sentinel: compare with the state file it will load
+        # when it starts; starting it is the service task's change.
+        current = flushed_state(p["state_file"], p["name"]) if module.check_mode else None
+        if current is None:
+            module.fail_json(msg=f"cannot ask Sentinel {p['sentinel']} about {p['name']!r}: {exc}. Start it "
+                                 "(systemctl start redis-sentinel) and check its address and certificate.")
+        module.warn(f"Sentinel {p['sentinel']} does not answer ({exc}); compared with its state file "
+                    f"{p['state_file']}, which it loads when it starts")
 
     result = dict(changed=False, changes={})
     if p["state"] == "absent":

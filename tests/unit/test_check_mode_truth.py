@@ -224,3 +224,16 @@ def test_drill_playbooks_refuse_check_mode():
     for path in (p for p in yaml_files("playbooks/drills") if "/tasks/" not in p):
         with open(path) as fh:
             assert "ansible_check_mode" in fh.read(), f"{path} must refuse to run in check mode"
+
+
+def test_no_task_forces_check_mode_off_and_then_asks_for_it():
+    """`check_mode: false` also makes ansible_check_mode false for that task, so a condition on it
+    never holds: a wait meant to be skipped in check mode ran (and waited) in the drift check."""
+    found = []
+    for path in yaml_files("roles", "playbooks"):
+        with open(path) as fh:
+            doc = yaml.safe_load(fh)
+        for task in tasks_in(doc if isinstance(doc, list) else []):
+            if task.get("check_mode") is False and "ansible_check_mode" in str(task.get("when", "")):
+                found.append(f"{os.path.relpath(path, ROOT)}: {task.get('name')}")
+    assert found == []

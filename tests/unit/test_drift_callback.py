@@ -75,7 +75,7 @@ def test_no_drift_and_healthy_exits_0(tmp_path, managed, listener):
     assert report["exit_code"] == 0
     assert report["drift"] == [] and report["problems"] == [] and report["errors"] == []
     assert report["counts"]["tasks_checked"] >= 5
-    assert [h["healthy"] for h in report["health"]] == [True]
+    assert [(h["tier"], h["healthy"]) for h in report["health"]] == [("fixture", True), ("fixture_after", True)]
     assert "DRIFT CHECK: no drift, every tier healthy (exit 0)" in res.stdout
 
 
@@ -114,6 +114,10 @@ def test_unhealthy_exits_3_with_or_without_drift(tmp_path, managed, closed_port)
         "tier": "fixture", "reported_by": ["localhost"],
         "problem": f"nothing accepts connections on 127.0.0.1:{closed_port} (fixture service): "
                    "check that it runs and listens there"}]
+    # The check gave up waiting (a failed task): its last answer's problems are reported, and the
+    # tier after it is still asked.
+    assert [(h["tier"], h["healthy"]) for h in report["health"]] == [("fixture", False), ("fixture_after", True)]
+    assert report["errors"] == []
 
 
 def test_a_failed_task_exits_1(tmp_path, managed, listener):

@@ -38,9 +38,15 @@ def plays_of(path, skip=("cloudphone.infra.preflight",)):
     return plays
 
 
+def is_gate(task):
+    """A converge may stop on an unhealthy tier (an assert, or a role's health entry point);
+    the drift check reports it in its health plays instead."""
+    include = task.get("ansible.builtin.include_role") or {}
+    return "ansible.builtin.assert" in task or include.get("tasks_from") == "health"
+
+
 def without_gates(tasks):
-    """A converge may stop on an unhealthy tier (an assert); the drift check reports it instead."""
-    return [t for t in tasks or [] if "ansible.builtin.assert" not in t]
+    return [t for t in tasks or [] if not is_gate(t)]
 
 
 def normalised(play):
@@ -62,8 +68,13 @@ def drift_plays():
     return plays, config, health
 
 
+def does_something(play):
+    return any(play.get(key) for key in ("roles", "pre_tasks", "tasks", "post_tasks"))
+
+
 def test_configuration_plays_mirror_site_yml():
-    site = [normalised(p) for p in plays_of("site.yml")]
+    # A play of site.yml that only waits for a healthy tier has no configuration to mirror.
+    site = [p for p in (normalised(p) for p in plays_of("site.yml")) if does_something(p)]
     _all, config, _health = drift_plays()
     assert [normalised(p) for p in config] == site, (
         "drift_check.yml's configuration plays differ from site.yml's plays: a tier that adds or changes "
@@ -92,14 +103,41 @@ def test_every_tier_has_a_health_play_on_the_same_hosts():
 
 def test_health_tasks_only_read():
     _all, _config, health = drift_plays()
+    wrapper = load(os.path.join("playbooks", "tasks", "drift_health.yml"))
+    include = wrapper[0]["block"][0]["ansible.builtin.include_role"]
+    assert include == {"name": "{{ drift_health_role }}", "tasks_from": "health"}
     for play in health:
         for task in play["tasks"]:
-            include = task["ansible.builtin.include_role"]
-            assert include["tasks_from"] == "health"
-            role = include["name"].rsplit(".", 1)[-1]
+            assert task["ansible.builtin.include_tasks"] == "tasks/drift_health.yml", task["name"]
+            role = task["vars"]["drift_health_role"].rsplit(".", 1)[-1]
             tasks = load(os.path.join("roles", role, "tasks", "health.yml"))
             for t in tasks:
                 module = next(k for k in t if "." in k)
                 assert module.endswith("_cluster_info") or module in READ_ONLY_HEALTH_MODULES, (
                     f"roles/{role}/tasks/health.yml uses {module}: health tasks may only read "
                     "(a *_cluster_info module, monitoring_info or service_health)")
+
+
+def test_a_failure_does_not_hide_the_checks_after_it():
+    """Ansible leaves a failed host out of every later play: before each tier's configuration and
+    before the health plays, drift_keep_hosts clears the failures already reported; a failed health
+    check is rescued (it is recorded as an unhealthy tier, and the next tier is still asked)."""
+    plays = load("playbooks/drift_check.yml")
+    previous, missing, sections = None, [], 0
+    for index, play in enumerate(plays):
+        variables = play.get("vars") or {}
+        if not variables.get("drift_tier"):
+            continue
+        # Sections: each tier's configuration plays, then all the health plays.
+        section = "health" if variables.get("drift_health") else variables["drift_tier"]
+        if previous is not None and section != previous:
+            sections += 1
+            if plays[index - 1].get("ansible.builtin.import_playbook") != "cloudphone.infra.drift_keep_hosts":
+                missing.append(play["name"])
+        previous = section
+    tiers = {(p.get("vars") or {}).get("drift_tier") for p in plays} - {None}
+    assert sections == len(tiers) and not missing, f"no drift_keep_hosts before: {missing}"
+    keep = load("playbooks/drift_keep_hosts.yml")[0]
+    assert [t["ansible.builtin.meta"] for t in keep["tasks"]] == ["clear_host_errors"]
+    wrapper = load(os.path.join("playbooks", "tasks", "drift_health.yml"))[0]
+    assert wrapper["rescue"], "a failed health check must be rescued, or the checks after it do not run"

@@ -34,6 +34,19 @@ def down(node):
     return rmq.NodeView(node, rmq.UNREACHABLE, error=f"{node}: unreachable")
 
 
+# ---------------------------------------------------------------- a stopped node in check mode
+
+
+def test_a_stopped_node_is_a_member_while_its_running_peers_list_it():
+    views = {N2: view(N2, NODES, running=[N1, N2]), N3: down(N3)}
+    assert rabbitmq_cluster.members_listing(N1, views) == NODES
+
+
+def test_a_stopped_node_no_running_peer_lists_is_not_known_to_be_a_member():
+    assert rabbitmq_cluster.members_listing(N3, {N1: view(N1, [N1, N2]), N2: view(N2, [N1, N2])}) is None
+    assert rabbitmq_cluster.members_listing(N3, {N1: down(N1), N2: down(N2)}) is None
+
+
 # ---------------------------------------------------------------- seed choice
 
 def test_a_new_cluster_forms_around_the_first_node():

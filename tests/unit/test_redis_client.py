@@ -7,7 +7,8 @@ these tests pin the parsing and the decisions that make them safe.
 import pytest
 
 from ansible_collections.cloudphone.infra.plugins.module_utils import redis_client as rc
-from ansible_collections.cloudphone.infra.plugins.modules.redis_sentinel import flushed_auth, usable_master_name
+from ansible_collections.cloudphone.infra.plugins.modules.redis_sentinel import (flushed_auth, flushed_state,
+                                                                               usable_master_name)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -75,6 +76,25 @@ def test_flushed_auth_reads_what_sentinel_wrote(tmp_path):
     assert flushed_auth(str(state), "cloudphone") == ("sentinel", "s3cr3t with space")
     assert flushed_auth(str(state), "missing") == (None, None)
     assert flushed_auth(str(tmp_path / "absent.conf"), "cloudphone") == (None, None)
+
+
+def test_flushed_state_is_the_monitor_a_stopped_sentinel_will_load(tmp_path):
+    # The lines Sentinel 8.0 wrote on the lab; parallel-syncs at its default is left out.
+    state = tmp_path / "sentinel.conf"
+    state.write_text(
+        "sentinel myid eeb3fafb9b5576c63d7663e9074f21d0845ad1a3\n"
+        "sentinel monitor cloudphone 198.18.10.13 6379 2\n"
+        "sentinel config-epoch cloudphone 1\n"
+        "sentinel down-after-milliseconds cloudphone 5000\n"
+        "sentinel failover-timeout cloudphone 10000\n"
+        "sentinel auth-user cloudphone sentinel\n"
+        "sentinel known-replica cloudphone 198.18.10.12 6379\n"
+        "sentinel known-sentinel cloudphone 198.18.10.12 26379 6d31774c9401d73cc0b56404e79269c813294a46\n")
+    assert flushed_state(str(state), "cloudphone") == {
+        "ip": "198.18.10.13", "port": 6379, "quorum": 2, "down-after-milliseconds": 5000,
+        "failover-timeout": 10000, "parallel-syncs": 1, "auth-user": "sentinel"}
+    assert flushed_state(str(state), "other") is None
+    assert flushed_state(str(tmp_path / "absent.conf"), "cloudphone") is None
 
 
 @pytest.mark.parametrize("name, usable", [("cloudphone", True), ("cp-main_1.eu", True),
