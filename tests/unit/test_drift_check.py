@@ -15,7 +15,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # Play keywords that only pace a real converge (rolling restarts); in check mode nothing restarts.
 PACING = {"serial", "max_fail_percentage", "any_errors_fatal", "order", "throttle", "strategy", "name"}
 DRIFT_ONLY = {"check_mode", "diff"}
-DRIFT_VARS = {"drift_tier", "drift_health", "cloudphone_drift_check"}
+DRIFT_VARS = {"drift_tier", "drift_health", "cloudphone_drift_check", "cloudphone_check_mode"}
 READ_ONLY_HEALTH_MODULES = ("cloudphone.infra.service_health", "cloudphone.infra.monitoring_info",
                             "ansible.builtin.assert", "ansible.builtin.set_fact")
 
@@ -85,6 +85,8 @@ def test_every_configuration_and_health_play_is_forced_into_check_mode():
     _all, config, health = drift_plays()
     for play in config:
         assert play.get("check_mode") is True and play.get("diff") is True, play["name"]
+        # ansible_check_mode follows only --check; the roles' conditions read this too.
+        assert play["vars"].get("cloudphone_check_mode") is True, play["name"]
     for play in health:
         assert play.get("check_mode") is True, play["name"]
 
