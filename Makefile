@@ -149,10 +149,6 @@ collection: venv ## build the collection tarball
 bench-drift: venv ## on the converged lab: idempotent converge vs drift check, back to back
 	$(VENV)/bin/python tools/bench-drift --inventory $(INVENTORY) --out reports/bench/drift-check.json
 
-.PHONY: drill-minio
-drill-minio: venv ## MinIO node-loss drill on the lab: one down, two down, recovery -> reports/drills/minio-down.json
-	ansible-playbook playbooks/drills/minio_failover.yml -i $(INVENTORY)
-
 .PHONY: bench-converge
 bench-converge: venv engine secrets-lab ## destroy + recreate the lab, time a cold and an idempotent converge
 	$(VENV)/bin/python tools/bench-converge --lab $(LAB) --prefix $(LAB_PREFIX) --out reports/bench/converge.json

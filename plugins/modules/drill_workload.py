@@ -33,7 +33,7 @@ options:
     description: The tier whose workload to use.
     type: str
     required: true
-    choices: [postgresql, redis, rabbitmq, minio]
+    choices: [postgresql, redis, rabbitmq]
   run_dir:
     description: Directory on the control node for the operation and event logs of this run.
     type: path
@@ -161,14 +161,12 @@ import uuid
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils import drill
-from ansible_collections.cloudphone.infra.plugins.module_utils.drill_minio import MinioWorkload
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_rabbitmq import RabbitmqWorkload
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_postgresql import PostgresqlWorkload
 from ansible_collections.cloudphone.infra.plugins.module_utils.drill_redis import RedisWorkload
 
 # One workload class per tier; each lives in module_utils/drill_<tier>.py.
 WORKLOADS = {
-    "minio": MinioWorkload,
     "postgresql": PostgresqlWorkload,
     "rabbitmq": RabbitmqWorkload,
     "redis": RedisWorkload,
@@ -190,7 +188,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             phase=dict(type="str", required=True, choices=["run", "event", "wait", "stop", "verify"]),
-            system=dict(type="str", required=True, choices=["postgresql", "redis", "rabbitmq", "minio"]),
+            system=dict(type="str", required=True, choices=["postgresql", "redis", "rabbitmq"]),
             run_dir=dict(type="path", required=True),
             run_id=dict(type="str"),
             duration=dict(type="int", default=120),

@@ -53,7 +53,6 @@ NAMED_RESOURCES = {
     "rabbitmq_user": "RabbitMQ user", "rabbitmq_vhost": "RabbitMQ vhost", "rabbitmq_policy": "RabbitMQ policy",
     "rabbitmq_plugin": "RabbitMQ plugin", "rabbitmq_queue": "RabbitMQ queue", "rabbitmq_parameter": "RabbitMQ parameter",
     "rabbitmq_exchange": "RabbitMQ exchange", "rabbitmq_binding": "RabbitMQ binding",
-    "minio_bucket": "MinIO bucket", "minio_user": "MinIO user", "minio_policy": "MinIO policy",
     "redis": "Redis setting", "redis_sentinel": "Redis Sentinel setting",
 }
 PATH_KEYS = ("dest", "path", "file", "sysctl_file")

@@ -229,7 +229,7 @@ def test_drill_playbooks_refuse_check_mode():
 def test_roles_ask_for_check_mode_the_way_the_drift_check_can_answer():
     """ansible_check_mode follows only the --check flag; the drift check forces check mode per play
     and says so with cloudphone_check_mode. A role condition on ansible_check_mode alone would be
-    false there (a wait on a stopped MinIO node waited 5 minutes in the drift check)."""
+    false there (a wait on a stopped node of a former tier waited 5 minutes in the drift check)."""
     found = []
     for path in yaml_files("roles"):
         with open(path) as fh:

@@ -137,7 +137,7 @@ def test_resources_are_named_the_way_operators_name_them():
                                                         "databases": "all", "users": "app", "source": "10.0.0.0/8"}, {}) == \
         "/etc/pg_hba.conf (hostssl all app 10.0.0.0/8)"
     assert dr("community.rabbitmq.rabbitmq_policy", {"name": "ha-all"}, {}) == "RabbitMQ policy ha-all"
-    assert dr("cloudphone.infra.minio_bucket", {"name": "phones"}, {}, "phones") == "MinIO bucket phones"
+    assert dr("community.rabbitmq.rabbitmq_vhost", {"name": "phones"}, {}, "phones") == "RabbitMQ vhost phones"
     assert dr("cloudphone.infra.some_module", {"name": "x"}, {}) == "some_module x"
     assert dr("community.general.redis", {"command": "config", "name": "maxmemory"}, {}, "maxmemory") == \
         "Redis setting maxmemory"
@@ -155,7 +155,7 @@ def test_changes_are_described_without_content():
     assert dc("ansible.builtin.file", {}, {"diff": {"before": {"path": "/x", "mode": "0666"},
                                                     "after": {"path": "/x", "mode": "0644"}}}) == "mode 0666 -> 0644"
     assert dc("ansible.builtin.copy", {}, {"diff": [{"before": "a", "after": "b"}]}) == "content differs"
-    assert dc("cloudphone.infra.minio_bucket", {"state": "absent"}, {}) == "would be removed"
+    assert dc("community.rabbitmq.rabbitmq_vhost", {"state": "absent"}, {}) == "would be removed"
 
 
 def test_render_diff_is_a_plain_unified_diff():

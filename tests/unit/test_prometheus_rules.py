@@ -48,7 +48,7 @@ def cases():
 
 def test_there_are_rules_for_every_tier():
     names = {os.path.basename(p)[:-4] for p in rule_files()}
-    assert {"common", "postgresql", "etcd", "redis", "rabbitmq", "minio", "haproxy"} <= names
+    assert {"common", "postgresql", "etcd", "redis", "rabbitmq", "haproxy"} <= names
 
 
 @pytest.mark.parametrize("path", rule_files(), ids=os.path.basename)
