@@ -143,6 +143,12 @@ monitoring-e2e: ## on the converged lab: targets vs inventory, Redis replica sto
 collection: venv ## build the collection tarball
 	ansible-galaxy collection build --force .
 
+# ---------------------------------------------------------------- docs
+
+.PHONY: role-readmes
+role-readmes: venv ## write roles/*/README.md from each role's meta/argument_specs.yml (tests/unit checks they match)
+	$(VENV)/bin/python tools/role-readme
+
 # ---------------------------------------------------------------- measurements
 
 .PHONY: bench-drift
