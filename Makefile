@@ -76,10 +76,10 @@ lab-destroy: ## remove the lab's hosts and network
 # ---------------------------------------------------------------- drift check
 
 # make itself exits 2 whenever a recipe fails; schedulers that act on the exit code
-# run `ansible-playbook drift-check.yml -i INVENTORY` directly (as the timer does).
+# run `ansible-playbook drift-check.yml -i INVENTORY --check --diff` directly (as the timer does).
 .PHONY: drift-check
 drift-check: venv ## check INVENTORY for drift and health: exit 0 ok, 2 drift, 3 unhealthy, 1 failed; reports/drift/
-	@rc=0; ansible-playbook drift-check.yml -i $(INVENTORY) || rc=$$?; \
+	@rc=0; ansible-playbook drift-check.yml -i $(INVENTORY) --check --diff || rc=$$?; \
 	  [ $$rc -eq 0 ] || echo "drift check exit code $$rc (2 drift, 3 a tier unhealthy, 1 the check failed)"; exit $$rc
 
 .PHONY: drift-schedule

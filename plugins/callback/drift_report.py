@@ -12,6 +12,9 @@ description:
   - Stays silent unless a play of the run sets the variable C(cloudphone_drift_check) to true, which
     the first play of C(drift-check.yml) does. Enabling it in C(ansible.cfg) therefore changes nothing
     for C(site.yml) or any other playbook.
+  - Attributes each result to the tier named by the play variable C(cloudphone_tier) (set by every play
+    of C(site.yml)), and reads the results of a play that sets C(cloudphone_health_check) as health
+    (C(playbooks/health.yml)), not configuration.
   - Collects every task that would change something (host, tier, role, task, resource and diff), every
     result that follows the health contract of C(module_utils/health.py) (C(healthy), C(problems),
     C(topology)), every failed task and unreachable host, and every task that check mode skipped
@@ -85,8 +88,8 @@ from ansible_collections.cloudphone.infra.plugins.plugin_utils.drift import (
 )
 
 ARM_VARIABLE = "cloudphone_drift_check"
-TIER_VARIABLE = "drift_tier"
-HEALTH_VARIABLE = "drift_health"
+TIER_VARIABLE = "cloudphone_tier"
+HEALTH_VARIABLE = "cloudphone_health_check"
 # Modules whose "changed" only reports that something else changed (a notify trigger).
 CONSEQUENCE_ACTIONS = ("ansible.builtin.debug", "debug", "ansible.builtin.meta", "meta")
 

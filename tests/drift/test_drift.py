@@ -56,7 +56,7 @@ def ansible(*args, timeout=1800, keep_output=True):
 def drift_check():
     before = set(glob.glob(os.path.join(OUT, "reports", "*.json")))
     started = time.monotonic()
-    res = ansible("ansible-playbook", "drift-check.yml", "-i", INVENTORY)
+    res = ansible("ansible-playbook", "drift-check.yml", "-i", INVENTORY, "--check", "--diff")
     new = sorted(set(glob.glob(os.path.join(OUT, "reports", "*.json"))) - before)
     assert len(new) == 1, f"expected one new report, got {new}\n{res.stdout[-3000:]}"
     with open(new[0]) as fh:

@@ -226,15 +226,15 @@ def test_drill_playbooks_refuse_check_mode():
             assert "ansible_check_mode" in fh.read(), f"{path} must refuse to run in check mode"
 
 
-def test_roles_ask_for_check_mode_the_way_the_drift_check_can_answer():
-    """ansible_check_mode follows only the --check flag; the drift check forces check mode per play
-    and says so with cloudphone_check_mode. A role condition on ansible_check_mode alone would be
-    false there (a wait on a stopped node of a former tier waited 5 minutes in the drift check)."""
+def test_roles_ask_one_variable_whether_they_are_in_a_check():
+    """The drift check runs site.yml with --check, so ansible_check_mode is the one answer; no play
+    forces check mode (which would leave ansible_check_mode false) and no role invents a second
+    variable for it (the former cloudphone_check_mode)."""
     found = []
-    for path in yaml_files("roles"):
+    for path in yaml_files("roles", "playbooks"):
         with open(path) as fh:
             for number, line in enumerate(fh, 1):
                 code = line.split("#", 1)[0]
-                if "ansible_check_mode" in code and "cloudphone_check_mode" not in code:
+                if re.search(r"\w+_check_mode\b", code.replace("ansible_check_mode", "")):
                     found.append(f"{os.path.relpath(path, ROOT)}:{number}")
-    assert found == [], "use (ansible_check_mode or cloudphone_check_mode | default(false))"
+    assert found == [], "ask ansible_check_mode, and run checks with --check"

@@ -1,7 +1,7 @@
 """The drift_report callback, end to end on the control node.
 
-tests/unit/drift_fixture/playbook.yml is a miniature drift check (same play
-variables as playbooks/drift_check.yml) against localhost. Each test prepares
+tests/unit/drift_fixture/playbook.yml is a miniature drift check (the real first
+play of drift-check.yml, then plays with the variables of site.yml) against localhost. Each test prepares
 the files the playbook manages and the port its health check asks, runs the real
 ansible-playbook with the real callback, and reads the reports it wrote.
 """
@@ -55,12 +55,12 @@ def managed(tmp_path):
     return d
 
 
-def run(tmp_path, managed, port, extra=(), inventories=(), env_extra=None):
+def run(tmp_path, managed, port, extra=(), inventories=(), env_extra=None, check_flags=("--check", "--diff")):
     reports = tmp_path / "reports"
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), CLOUDPHONE_DRIFT_REPORT_DIR=str(reports),
                ANSIBLE_VAULT_PASSWORD_FILE=os.path.join(FIXTURE, "vault-pass"), **(env_extra or {}))
     cmd = ["ansible-playbook", os.path.join(FIXTURE, "playbook.yml"), "-i", os.path.join(FIXTURE, "inventory.yml"),
-           "-e", f"fixture_dir={managed}", "-e", f"fixture_port={port}", *extra]
+           "-e", f"fixture_dir={managed}", "-e", f"fixture_port={port}", *check_flags, *extra]
     for inv in inventories:
         cmd += ["-i", str(inv)]
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -79,6 +79,17 @@ def test_no_drift_and_healthy_exits_0(tmp_path, managed, listener):
     assert "DRIFT CHECK: no drift, every tier healthy (exit 0)" in res.stdout
 
 
+@pytest.mark.parametrize("flags", [(), ("--check",), ("--diff",)], ids=["no flags", "check only", "diff only"])
+def test_without_check_and_diff_it_refuses_and_changes_nothing(tmp_path, managed, listener, flags):
+    (managed / "plain.conf").write_text("listen 0.0.0.0:9090\n")
+    res, _report, _ = run(tmp_path, managed, listener, check_flags=flags)
+    assert res.returncode != 0
+    assert "ansible-playbook drift-check.yml -i <inventory> --check --diff" in res.stdout
+    # The refusal ended the run before the configuration play: the drifted file is untouched.
+    assert (managed / "plain.conf").read_text() == "listen 0.0.0.0:9090\n"
+    assert "A plain configuration file" not in res.stdout
+
+
 def test_drift_exits_2_and_names_host_resource_and_diff(tmp_path, managed, listener):
     (managed / "plain.conf").write_text("listen 0.0.0.0:9090\n")
     res, report, reports = run(tmp_path, managed, listener)
@@ -87,7 +98,7 @@ def test_drift_exits_2_and_names_host_resource_and_diff(tmp_path, managed, liste
         ("localhost", "fixture", f"{managed}/plain.conf", "content differs")]
     diff = report["drift"][0]["diff"]
     assert "-listen 0.0.0.0:9090" in diff and "+listen 0.0.0.0:8080" in diff
-    # Check mode really was forced: the file is untouched.
+    # Check mode: the file is untouched.
     assert (managed / "plain.conf").read_text() == "listen 0.0.0.0:9090\n"
     assert f"drift    localhost  fixture/-  {managed}/plain.conf: content differs" in res.stdout
     # JUnit: every checked task is a test case, the drifted one a failure, health its own suite.

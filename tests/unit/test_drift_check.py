@@ -1,10 +1,11 @@
-"""drift-check.yml checks what site.yml would do, in check mode, and asks every tier's health.
+"""drift-check.yml is site.yml in check mode with diff, and nothing else.
 
-Its configuration plays must mirror the plays of site.yml (same hosts, roles, tasks
-and variables; health gates, the asserts that stop a converge on an unhealthy tier,
-may be left out) so that a drift check can never disagree with a converge; every one of
-them forces check mode and diff; every tier has a health play that runs read-only
-tasks from its role's tasks/health.yml.
+There is no second copy of the converge's plays: the drift check imports its first play
+(drift_start.yml: arm the report, refuse to run without --check and --diff) and then
+site.yml, which ends with every tier's health (playbooks/health.yml). These tests hold
+the few rules that make that work: every play of site.yml names its tier for the report,
+every role with a health entry point is asked, health only reads, and a failure in one
+tier does not hide the tiers after it.
 """
 
 import os
@@ -12,12 +13,9 @@ import os
 import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# Play keywords that only pace a real converge (rolling restarts); in check mode nothing restarts.
-PACING = {"serial", "max_fail_percentage", "any_errors_fatal", "order", "throttle", "strategy", "name"}
-DRIFT_ONLY = {"check_mode", "diff"}
-DRIFT_VARS = {"drift_tier", "drift_health", "cloudphone_drift_check", "cloudphone_check_mode"}
 READ_ONLY_HEALTH_MODULES = ("cloudphone.infra.service_health", "cloudphone.infra.monitoring_info",
                             "ansible.builtin.assert", "ansible.builtin.set_fact")
+KEEP_HOSTS = "cloudphone.infra.drift_keep_hosts"
 
 
 def load(path):
@@ -25,95 +23,90 @@ def load(path):
         return yaml.safe_load(fh)
 
 
+def imports_of(path):
+    return [p.get("ansible.builtin.import_playbook") for p in load(path)]
+
+
 def plays_of(path, skip=("cloudphone.infra.preflight",)):
-    """The plays of a playbook, following import_playbook of collection playbooks."""
+    """The plays of a playbook in run order, following import_playbook of collection playbooks.
+    Preflight is skipped: it validates on the control node, and the report files it under "preflight"."""
     plays = []
     for play in load(path):
-        target = play.get("ansible.builtin.import_playbook") or play.get("import_playbook")
+        target = play.get("ansible.builtin.import_playbook")
+        if target in skip:
+            continue
         if target:
-            if target not in skip:
-                plays += plays_of(os.path.join("playbooks", target.rsplit(".", 1)[-1] + ".yml"), skip)
+            plays += plays_of(os.path.join("playbooks", target.rsplit(".", 1)[-1] + ".yml"), skip)
         else:
             plays.append(play)
     return plays
 
 
-def is_gate(task):
-    """A converge may stop on an unhealthy tier (an assert, or a role's health entry point);
-    the drift check reports it in its health plays instead."""
-    include = task.get("ansible.builtin.include_role") or {}
-    return "ansible.builtin.assert" in task or include.get("tasks_from") == "health"
+def play_vars(play):
+    return play.get("vars") or {}
 
 
-def without_gates(tasks):
-    return [t for t in tasks or [] if not is_gate(t)]
+def test_the_drift_check_is_its_first_play_then_site_yml():
+    assert imports_of("drift-check.yml") == ["cloudphone.infra.drift_check"]
+    assert imports_of("playbooks/drift_check.yml") == ["cloudphone.infra.drift_start", "cloudphone.infra.site"]
 
 
-def normalised(play):
-    out = {k: v for k, v in play.items() if k not in PACING | DRIFT_ONLY}
-    for key in ("pre_tasks", "tasks", "post_tasks"):
-        if key in out:
-            out[key] = without_gates(out[key])
-    variables = {k: v for k, v in (play.get("vars") or {}).items() if k not in DRIFT_VARS}
-    out.pop("vars", None)
-    if variables:
-        out["vars"] = variables
-    return out
+def test_the_first_play_arms_the_report_and_refuses_without_check_and_diff():
+    start = load("playbooks/drift_start.yml")
+    assert len(start) == 1 and start[0]["hosts"] == "localhost"
+    assert start[0]["vars"]["cloudphone_drift_check"] is True
+    refusal = [t for t in start[0]["tasks"] if "--check --diff" in t.get("ansible.builtin.assert", {}).get("fail_msg", "")]
+    assert refusal and refusal[0]["ansible.builtin.assert"]["that"] == ["ansible_check_mode", "ansible_diff_mode"]
+    # Later plays see the mark through hostvars['localhost'], so it must be a fact, not only a play variable.
+    assert any(t.get("ansible.builtin.set_fact", {}).get("cloudphone_drift_check") is True for t in start[0]["tasks"])
 
 
-def drift_plays():
-    plays = plays_of("drift-check.yml")
-    config = [p for p in plays if (p.get("vars") or {}).get("drift_tier") and not (p.get("vars") or {}).get("drift_health")]
-    health = [p for p in plays if (p.get("vars") or {}).get("drift_health")]
-    return plays, config, health
+def test_no_play_of_the_converge_forces_check_mode():
+    """Check mode comes from --check alone, so ansible_check_mode is true wherever the run is a check:
+    a play-level check_mode would leave it false and the roles' conditions would lie."""
+    forced = [p.get("name") for p in plays_of("site.yml") if "check_mode" in p or "diff" in p]
+    assert forced == []
 
 
-def does_something(play):
-    return any(play.get(key) for key in ("roles", "pre_tasks", "tasks", "post_tasks"))
+def test_every_play_of_site_yml_names_its_tier():
+    anonymous = [p["name"] for p in plays_of("site.yml")
+                 if not play_vars(p).get("cloudphone_tier") and p["hosts"] != "all:localhost"]
+    assert anonymous == [], "each play of playbooks/<tier>.yml sets vars.cloudphone_tier for the drift report"
 
 
-def test_configuration_plays_mirror_site_yml():
-    # A play of site.yml that only waits for a healthy tier has no configuration to mirror.
-    site = [p for p in (normalised(p) for p in plays_of("site.yml")) if does_something(p)]
-    _all, config, _health = drift_plays()
-    assert [normalised(p) for p in config] == site, (
-        "drift_check.yml's configuration plays differ from site.yml's plays: a tier that adds or changes "
-        "a play in playbooks/<tier>.yml must add the same play to playbooks/drift_check.yml")
+def test_every_role_with_a_health_entry_point_is_asked_by_health_yml():
+    asked = set()
+    for play in load("playbooks/health.yml"):
+        assert play_vars(play).get("cloudphone_health_check") is True, play["name"]
+        assert play_vars(play).get("cloudphone_tier"), play["name"]
+        for task in play["tasks"]:
+            assert task["ansible.builtin.include_tasks"] == "tasks/drift_health.yml", task["name"]
+            asked.add(task["vars"]["drift_health_role"].rsplit(".", 1)[-1])
+    with_health = {r for r in os.listdir(os.path.join(ROOT, "roles"))
+                   if os.path.exists(os.path.join(ROOT, "roles", r, "tasks", "health.yml"))}
+    assert asked == with_health
 
 
-def test_every_configuration_and_health_play_is_forced_into_check_mode():
-    _all, config, health = drift_plays()
-    for play in config:
-        assert play.get("check_mode") is True and play.get("diff") is True, play["name"]
-        # ansible_check_mode follows only --check; the roles' conditions read this too.
-        assert play["vars"].get("cloudphone_check_mode") is True, play["name"]
-    for play in health:
-        assert play.get("check_mode") is True, play["name"]
+def test_every_tier_configured_has_its_health_asked():
+    site = plays_of("site.yml")
+    configured = {play_vars(p)["cloudphone_tier"] for p in site if not play_vars(p).get("cloudphone_health_check")
+                  and play_vars(p).get("cloudphone_tier")}
+    health = {play_vars(p)["cloudphone_tier"] for p in site if play_vars(p).get("cloudphone_health_check")}
+    assert configured == health
 
 
-def test_the_first_play_arms_the_callback():
-    plays, _config, _health = drift_plays()
-    assert plays[0]["vars"]["cloudphone_drift_check"] is True
-
-
-def test_every_tier_has_a_health_play_on_the_same_hosts():
-    _all, config, health = drift_plays()
-    config_tiers = {p["vars"]["drift_tier"]: p["hosts"] for p in config}
-    health_tiers = {p["vars"]["drift_tier"]: p["hosts"] for p in health}
-    assert set(config_tiers) == set(health_tiers), "every tier in drift_check.yml needs a health play"
+def test_health_yml_ends_site_yml():
+    assert imports_of("playbooks/site.yml")[-1] == "cloudphone.infra.health"
 
 
 def test_health_tasks_only_read():
-    _all, _config, health = drift_plays()
     wrapper = load(os.path.join("playbooks", "tasks", "drift_health.yml"))
     include = wrapper[0]["block"][0]["ansible.builtin.include_role"]
     assert include == {"name": "{{ drift_health_role }}", "tasks_from": "health"}
-    for play in health:
+    for play in load("playbooks/health.yml"):
         for task in play["tasks"]:
-            assert task["ansible.builtin.include_tasks"] == "tasks/drift_health.yml", task["name"]
             role = task["vars"]["drift_health_role"].rsplit(".", 1)[-1]
-            tasks = load(os.path.join("roles", role, "tasks", "health.yml"))
-            for t in tasks:
+            for t in load(os.path.join("roles", role, "tasks", "health.yml")):
                 module = next(k for k in t if "." in k)
                 assert module.endswith("_cluster_info") or module in READ_ONLY_HEALTH_MODULES, (
                     f"roles/{role}/tasks/health.yml uses {module}: health tasks may only read "
@@ -121,25 +114,16 @@ def test_health_tasks_only_read():
 
 
 def test_a_failure_does_not_hide_the_checks_after_it():
-    """Ansible leaves a failed host out of every later play: before each tier's configuration and
-    before the health plays, drift_keep_hosts clears the failures already reported; a failed health
-    check is rescued (it is recorded as an unhealthy tier, and the next tier is still asked)."""
-    plays = load("playbooks/drift_check.yml")
-    previous, missing, sections = None, [], 0
-    for index, play in enumerate(plays):
-        variables = play.get("vars") or {}
-        if not variables.get("drift_tier"):
-            continue
-        # Sections: each tier's configuration plays, then all the health plays.
-        section = "health" if variables.get("drift_health") else variables["drift_tier"]
-        if previous is not None and section != previous:
-            sections += 1
-            if plays[index - 1].get("ansible.builtin.import_playbook") != "cloudphone.infra.drift_keep_hosts":
-                missing.append(play["name"])
-        previous = section
-    tiers = {(p.get("vars") or {}).get("drift_tier") for p in plays} - {None}
-    assert sections == len(tiers) and not missing, f"no drift_keep_hosts before: {missing}"
+    """Ansible leaves a failed host out of every later play: after each tier of site.yml,
+    drift_keep_hosts clears the failures already reported (in a drift check only); a failed health
+    check is rescued in a drift check (recorded as an unhealthy tier) and fails a converge."""
+    entries = imports_of("playbooks/site.yml")
+    tiers = [e for e in entries if e not in (KEEP_HOSTS, "cloudphone.infra.preflight", "cloudphone.infra.health")]
+    for tier in tiers:
+        assert entries[entries.index(tier) + 1] == KEEP_HOSTS, f"no drift_keep_hosts after {tier}"
     keep = load("playbooks/drift_keep_hosts.yml")[0]
     assert [t["ansible.builtin.meta"] for t in keep["tasks"]] == ["clear_host_errors"]
-    wrapper = load(os.path.join("playbooks", "tasks", "drift_health.yml"))[0]
-    assert wrapper["rescue"], "a failed health check must be rescued, or the checks after it do not run"
+    assert "cloudphone_drift_check" in keep["tasks"][0]["when"], "a converge must never forget a failed host"
+    rescue = load(os.path.join("playbooks", "tasks", "drift_health.yml"))[0]["rescue"]
+    assert "ansible.builtin.fail" in rescue[0] and "cloudphone_drift_check" in rescue[0]["when"], (
+        "outside a drift check a failed health check must fail the run")
