@@ -2,6 +2,8 @@
 
 - A helper whose name starts with `test_` is collected by pytest and "passes" without checking
   anything; the telltale is that it returns a value, which a real test never does.
+- `pytest.importorskip` turns a missing dependency (declared in requirements.txt) into a skip,
+  so a broken environment reads as a green run. Import the dependency plainly instead.
 """
 
 import ast
@@ -67,3 +69,21 @@ def test_the_return_check_catches_a_helper_named_like_a_test():
     tree = ast.parse("def test_paths():\n    return ['a']\n\ndef test_real():\n    assert 1\n\n"
                      "def test_nested():\n    def helper():\n        return 1\n    assert helper()\n")
     assert [name for name, f in collected_functions(tree) if returns_a_value(f)] == ["test_paths"]
+
+
+def skipping_imports(tree):
+    """Line numbers of every `importorskip(...)` call, however pytest was imported."""
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call) and (
+        getattr(node.func, "attr", None) == "importorskip" or getattr(node.func, "id", None) == "importorskip")]
+
+
+def test_no_test_turns_a_missing_dependency_into_a_skip():
+    offenders = [f"{path}:{line}" for path in suite_sources() for line in skipping_imports(parsed(path))]
+    assert not offenders, ("importorskip skips instead of failing when a dependency is missing; import it "
+                           "plainly (and list it in requirements.txt):\n" + "\n".join(offenders))
+
+
+def test_the_import_check_catches_both_spellings():
+    tree = ast.parse("import pytest\nfrom pytest import importorskip\n"
+                     "pika = pytest.importorskip('pika')\nimportorskip('redis')\nimport json\n")
+    assert skipping_imports(tree) == [3, 4]
