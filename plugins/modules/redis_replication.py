@@ -155,8 +155,9 @@ def main():
 
     old = (f"replicaof {before['master_host']} {before['master_port']}" if before["role"] == "replica"
            else "master (no replicas)")
-    result.update(changed=True, role="replica",
-                  diff=dict(before=old + "\n", after=f"replicaof {master_host} {master_port}\n"))
+    result.update(changed=True, role="replica")
+    if module._diff:
+        result["diff"] = dict(before=old + "\n", after=f"replicaof {master_host} {master_port}\n")
     if module.check_mode:
         module.exit_json(**result)
 
