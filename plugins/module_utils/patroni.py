@@ -138,11 +138,14 @@ class PatroniAPI:
         return doc if isinstance(doc, dict) else None
 
 
-def assess(cluster, statuses, expected_members=(), max_lag_bytes=16 * 1024 ** 2, synchronous_mode=False):
+def assess(cluster, statuses, expected_members=(), max_lag_bytes=16 * 1024 ** 2, synchronous_mode=False,
+           allow_pending_restart=False):
     """Judge the cluster. Returns (HealthReport, details dict).
 
     cluster:  the /cluster document (the DCS view: lock holder, roles, lag)
     statuses: {member name: its /patroni document, or None when its API did not answer}
+    allow_pending_restart: do not count a member that waits for a restart as a problem (for the
+              health waits inside a rolling restart, which restarts those members next)
     """
     report = HealthReport()
     members = cluster.get("members") or []
@@ -178,12 +181,17 @@ def assess(cluster, statuses, expected_members=(), max_lag_bytes=16 * 1024 ** 2,
         name, role, state = m.get("name"), m.get("role"), m.get("state")
         lag = m.get("lag")
         st = statuses.get(name) or {}
+        pending_restart = bool(m.get("pending_restart") or st.get("pending_restart"))
         details_members.append({
             "name": name, "role": role, "state": state, "host": m.get("host"), "port": m.get("port"),
             "api_url": m.get("api_url"), "timeline": m.get("timeline"), "lag": lag,
-            "pending_restart": bool(m.get("pending_restart") or st.get("pending_restart")),
+            "pending_restart": pending_restart,
             "tags": m.get("tags") or {},
         })
+        # Whatever its role: a member left waiting runs with other settings than the configured ones.
+        if pending_restart and not allow_pending_restart:
+            report.problem(f"{name} waits for a restart to apply changed PostgreSQL settings (pending_restart): "
+                           "converge again, which restarts it through Patroni, or restart it with `patronictl restart`")
         if role not in REPLICA_ROLES:
             continue
         if role == "sync_standby":

@@ -45,7 +45,7 @@ def common_argument_spec():
 def require_redis(module):
     if redis is None:
         module.fail_json(msg="the redis Python library is missing on the managed host: install python3-redis "
-                             "(the redis_server role does)", exception=REDIS_IMPORT_ERROR)
+                             "(the redis role and the redis_sentinel role install it)", exception=REDIS_IMPORT_ERROR)
 
 
 def parse_endpoint(value, default_port):

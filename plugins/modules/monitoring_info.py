@@ -214,22 +214,29 @@ def main():
                         username=p["username"], password=password)
 
     prom_password = _password(module, "prometheus")
-    try:
-        status, targets = ask(p["prometheus_url"], "/api/v1/targets?state=active", prom_password)
-    except Exception as exc:  # network errors: Prometheus cannot be asked
-        module.fail_json(msg=f"cannot reach Prometheus at {p['prometheus_url']}: {exc}")
+
+    def ask_prometheus(path):
+        """Every question to Prometheus: a network error means it cannot be asked, so the task fails."""
+        try:
+            return ask(p["prometheus_url"], path, prom_password)
+        except Exception as exc:  # network errors (refused, reset, TLS, timeout)
+            module.fail_json(msg=f"cannot reach Prometheus at {p['prometheus_url']} (asking {path.split('?')[0]}): "
+                                 f"{exc}; check that prometheus.service runs on the monitoring host, that this host "
+                                 "reaches its port, and that ca_file is the CA of its certificate")
+
+    status, targets = ask_prometheus("/api/v1/targets?state=active")
     if status != 200:
         module.fail_json(msg=f"Prometheus answered {status} to /api/v1/targets: {targets}; check the user and password")
     result["targets"] = targets_of(targets)
     check_targets(report, result["targets"], p["expected_targets"])
 
-    status, rules = ask(p["prometheus_url"], "/api/v1/rules", prom_password)
+    status, rules = ask_prometheus("/api/v1/rules")
     if report.require(status == 200, f"Prometheus answered {status} to /api/v1/rules"):
         result["rules"] = rules_of(rules)
         check_rules(report, result["rules"])
 
     if p["query"]:
-        status, answer = ask(p["prometheus_url"], "/api/v1/query?query=" + quote(p["query"]), prom_password)
+        status, answer = ask_prometheus("/api/v1/query?query=" + quote(p["query"]))
         if status != 200:
             module.fail_json(msg=f"Prometheus refused the query {p['query']!r} ({status}): {answer}")
         result["query_result"] = [{"metric": r["metric"], "value": float(r["value"][1])}

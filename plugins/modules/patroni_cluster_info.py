@@ -15,7 +15,8 @@ description:
     and lag, the synchronous standbys and a verdict.
   - The verdict follows the collection's health contract (C(healthy), C(problems), C(topology)).
     It flags no leader, more than one primary, a replica that is not streaming, lag over
-    O(max_lag), no synchronous standby while synchronous mode is on, and members the inventory
+    O(max_lag), no synchronous standby while synchronous mode is on, a member that waits for a
+    restart to apply changed settings (unless O(allow_pending_restart)), and members the inventory
     expects but the cluster does not have (or the other way round).
   - Only reads. An unhealthy cluster is a successful answer; the task fails only when no member's
     REST API answers.
@@ -51,6 +52,13 @@ options:
   wait_member:
     description: While waiting, also require this member to be the leader or a streaming replica.
     type: str
+  allow_pending_restart:
+    description:
+      - Do not count a member that waits for a restart (RV(pending_restart)) as a problem.
+      - For the health waits inside a rolling restart, which restarts those members next. A health
+        check leaves it false, so a member a converge left behind makes the cluster unhealthy.
+    type: bool
+    default: false
 notes:
   - Runs wherever the REST APIs are reachable (a member, or the control node with C(delegate_to)).
 extends_documentation_fragment:
@@ -160,6 +168,7 @@ def main():
             wait_timeout=dict(type="float", default=0),
             wait_interval=dict(type="float", default=0.5),
             wait_member=dict(type="str"),
+            allow_pending_restart=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -209,7 +218,8 @@ def read(module, api, max_lag):
     synchronous_mode = p["synchronous_mode"]
     if synchronous_mode is None:
         synchronous_mode = config.get("synchronous_mode") in (True, "on", "true", "quorum")
-    report, details = assess(cluster, statuses, p["expected_members"], max_lag, synchronous_mode)
+    report, details = assess(cluster, statuses, p["expected_members"], max_lag, synchronous_mode,
+                             allow_pending_restart=p["allow_pending_restart"])
     return dict(config=config, scope=cluster.get("scope"), **details, **report.as_dict())
 
 

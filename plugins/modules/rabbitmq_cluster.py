@@ -235,9 +235,10 @@ def main():
             module.fail_json(msg=f"{node} ran the join but {seed} is not among its running members: "
                                  f"{', '.join(after.running_nodes)}", **result)
         planned = after.members
-    result.update(changed=True, members=planned, msg=f"joined {node} to the cluster: {reason}",
-                  diff=dict(before="members: " + ", ".join(local_members) + "\n",
-                            after="members: " + ", ".join(planned) + "\n"))
+    result.update(changed=True, members=planned, msg=f"joined {node} to the cluster: {reason}")
+    if module._diff:
+        result["diff"] = dict(before="members: " + ", ".join(local_members) + "\n",
+                              after="members: " + ", ".join(planned) + "\n")
     module.exit_json(**result)
 
 

@@ -195,9 +195,10 @@ def main():
         password_ok = rc == 0
     calls = plan(before, wanted, password_ok)
     after = None if p["state"] == "absent" else {"tags": wanted["tags"], "permissions": wanted["permissions"]}
-    result = dict(changed=bool(calls), user=after,
-                  diff=dict(before=shown(before) + ("password: differs\n" if password_ok is False else ""),
-                            after=shown(after) + ("password: changed\n" if password_ok is False else "")))
+    result = dict(changed=bool(calls), user=after)
+    if module._diff:
+        result["diff"] = dict(before=shown(before) + ("password: differs\n" if password_ok is False else ""),
+                              after=shown(after) + ("password: changed\n" if password_ok is False else ""))
     if not module.check_mode:
         for args in calls:
             try:

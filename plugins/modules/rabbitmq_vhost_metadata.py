@@ -123,8 +123,10 @@ def main():
             cli.run_checked("rabbitmqctl", update_args(name, wanted), node)
         except CtlError as exc:
             module.fail_json(msg=f"cannot update virtual host {name}: {exc}")
-    module.exit_json(changed=changed, metadata=after,
-                     diff=dict(before=format_metadata(before), after=format_metadata(after)))
+    result = dict(changed=changed, metadata=after)
+    if module._diff:
+        result["diff"] = dict(before=format_metadata(before), after=format_metadata(after))
+    module.exit_json(**result)
 
 
 def format_metadata(meta):

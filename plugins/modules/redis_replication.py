@@ -155,8 +155,9 @@ def main():
 
     old = (f"replicaof {before['master_host']} {before['master_port']}" if before["role"] == "replica"
            else "master (no replicas)")
-    result.update(changed=True, role="replica",
-                  diff=dict(before=old + "\n", after=f"replicaof {master_host} {master_port}\n"))
+    result.update(changed=True, role="replica")
+    if module._diff:
+        result["diff"] = dict(before=old + "\n", after=f"replicaof {master_host} {master_port}\n")
     if module.check_mode:
         module.exit_json(**result)
 
@@ -168,10 +169,19 @@ def main():
 
     deadline = time.monotonic() + p["wait_for_link"]
     while p["wait_for_link"] > 0:
-        link = client.info("replication").get("master_link_status")
+        try:
+            link = client.info("replication").get("master_link_status")
+            unanswered = None
+        except (rc.RedisError, OSError) as exc:
+            # The client reconnects on the next call: keep asking until the deadline.
+            link, unanswered = None, exc
         if link == "up":
             break
         if time.monotonic() > deadline:
+            if unanswered is not None:
+                module.fail_json(msg=f"{p['node']} now follows {result['master']} but stopped answering while the "
+                                     f"module waited for its replication link ({unanswered}): check that "
+                                     "redis-server runs there and accepts connections, then re-run.", **result)
             module.fail_json(msg=f"{p['node']} now follows {result['master']} but its replication link is still "
                                  f"{link!r} after {p['wait_for_link']} s: check the master's log, the "
                                  "replication user and TLS.", **result)

@@ -220,7 +220,9 @@ def main():
     result = dict(changed=False, changes={})
     if p["state"] == "absent":
         if current is not None:
-            result.update(changed=True, diff=dict(before=f"monitor {p['name']}\n", after=""))
+            result["changed"] = True
+            if module._diff:
+                result["diff"] = dict(before=f"monitor {p['name']}\n", after="")
             if not module.check_mode:
                 client.execute_command("SENTINEL", "REMOVE", p["name"])
         module.exit_json(**result)
@@ -260,10 +262,11 @@ def main():
     result["master"] = rc.endpoint_text(master_host, master_port)
     if commands:
         result["changed"] = True
-        before = {k: live.get(k) for k in wanted} if current is not None else {}
-        after = dict(before, **{k: v for k, v in result["changes"].items() if k != "auth-pass"})
-        result["diff"] = dict(before="".join(f"{k} {v}\n" for k, v in sorted(before.items())),
-                              after="".join(f"{k} {v}\n" for k, v in sorted(after.items())))
+        if module._diff:
+            before = {k: live.get(k) for k in wanted} if current is not None else {}
+            after = dict(before, **{k: v for k, v in result["changes"].items() if k != "auth-pass"})
+            result["diff"] = dict(before="".join(f"{k} {v}\n" for k, v in sorted(before.items())),
+                                  after="".join(f"{k} {v}\n" for k, v in sorted(after.items())))
         if not module.check_mode:
             for command in commands:
                 try:

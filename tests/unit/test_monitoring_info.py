@@ -1,6 +1,19 @@
+import datetime
+import http.server
+import json
+import threading
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
 from ansible_collections.cloudphone.infra.plugins.module_utils.health import HealthReport
+from ansible_collections.cloudphone.infra.plugins.modules import monitoring_info
 from ansible_collections.cloudphone.infra.plugins.modules.monitoring_info import (
     alerts_of, check_rules, check_targets, rules_of, targets_of)
+from module_run import run_module
 
 TARGETS = {"data": {"activeTargets": [
     {"labels": {"job": "node", "instance": "data1"}, "health": "up", "lastError": "",
@@ -45,3 +58,69 @@ def test_failing_rules_are_problems_and_alerts_are_listed():
                          "startsAt": "2026-11-28T06:00:00Z", "annotations": {"summary": "x"}}])
     assert alerts == [{"name": "RedisDown", "state": "active", "starts_at": "2026-11-28T06:00:00Z",
                        "labels": {"alertname": "RedisDown", "instance": "data2"}, "annotations": {"summary": "x"}}]
+
+
+class PrometheusThatHangsUp(http.server.BaseHTTPRequestHandler):
+    """A real HTTP server that answers the targets and drops the connection on `hang_up_on`."""
+
+    hang_up_on = None
+    answers = {
+        "/api/v1/targets": {"status": "success", "data": {"activeTargets": []}},
+        "/api/v1/rules": {"status": "success", "data": {"groups": []}},
+        "/api/v1/query": {"status": "success", "data": {"result": []}},
+        "/api/v2/alerts": [],
+    }
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path == self.hang_up_on:
+            # No status line, no body: the client sees the connection close mid-request.
+            self.close_connection = True
+            return
+        body = json.dumps(self.answers[path]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        """Keep the test output clean."""
+
+
+@pytest.fixture
+def ca_file(tmp_path):
+    """A CA certificate for the module's ca_file: the HTTP client loads it even for plain HTTP."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "monitoring_info test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    path = tmp_path / "ca.crt"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+@pytest.fixture
+def prometheus_hanging_up_on(request):
+    handler = type("Handler", (PrometheusThatHangsUp,), {"hang_up_on": request.param})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("prometheus_hanging_up_on", ["/api/v1/rules", "/api/v1/query"], indirect=True)
+def test_prometheus_lost_after_the_targets_fails_with_a_message(prometheus_hanging_up_on, ca_file):
+    code, result = run_module(monitoring_info.main, {
+        "prometheus_url": prometheus_hanging_up_on, "alertmanager_url": prometheus_hanging_up_on,
+        "prometheus_password": "unused-by-the-test-server", "alertmanager_password": "unused-by-the-test-server",
+        "ca_file": ca_file, "query": "up"})
+    assert code == 1 and result["failed"] is True
+    assert result["msg"].startswith(f"cannot reach Prometheus at {prometheus_hanging_up_on}")
+    assert "prometheus.service" in result["msg"]

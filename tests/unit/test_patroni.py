@@ -110,11 +110,39 @@ def test_timeline_mismatch():
     assert problems == ["data3 is on timeline 2 while the leader is on 3"]
 
 
-def test_pending_restart_is_reported_not_judged():
+@pytest.mark.parametrize("index,role", [(0, "leader"), (1, "sync_standby"), (2, "replica"), (2, "quorum_standby")])
+def test_a_member_left_with_a_pending_restart_is_a_problem(index, role):
+    """A converge restarts every member that waits for a restart; one left behind runs with settings
+    other than the configured ones, so the health check must say so whatever the member's role."""
     c = healthy_cluster()
-    c["members"][2]["pending_restart"] = True
-    problems, details, _ = problems_of(c)
-    assert problems == [] and details["pending_restart"] == ["data3"]
+    c["members"][index]["role"] = role
+    c["members"][index]["pending_restart"] = True
+    name = c["members"][index]["name"]
+    problems, details, report = problems_of(c, synchronous_mode=False)
+    assert details["pending_restart"] == [name]
+    assert not report.healthy
+    assert [p for p in problems if "restart" in p] == [
+        f"{name} waits for a restart to apply changed PostgreSQL settings (pending_restart): converge again, "
+        "which restarts it through Patroni, or restart it with `patronictl restart`"]
+
+
+def test_a_pending_restart_seen_by_the_member_itself_counts_too():
+    st = statuses()
+    st["data2"]["pending_restart"] = True
+    problems, details, _ = problems_of(healthy_cluster(), st)
+    assert details["pending_restart"] == ["data2"]
+    assert any(p.startswith("data2 waits for a restart") for p in problems)
+
+
+def test_a_rolling_restart_may_wait_for_health_while_restarts_are_still_pending():
+    """restart_member.yml waits for a healthy cluster between two restarts: the members not yet
+    restarted must not keep that wait from ending."""
+    c = healthy_cluster()
+    for m in c["members"]:
+        m["pending_restart"] = True
+    problems, details, report = problems_of(c, allow_pending_restart=True)
+    assert problems == [] and report.healthy
+    assert details["pending_restart"] == ["data1", "data2", "data3"]
 
 
 @pytest.mark.parametrize("value,expected", [(1048576, MB), ("16MB", 16 * MB), ("512kB", 512 * 1024),

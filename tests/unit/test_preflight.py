@@ -1,6 +1,6 @@
 """site.yml refuses a bad inventory before it touches any host.
 
-The hosts in these inventories point at a closed port on loopback: if the
+The hosts in these inventories point at a closed port on loopback addresses: if the
 preflight tried to reach one, the run would report it unreachable, and the
 tests would fail on that instead of on the expected message.
 """
@@ -18,8 +18,11 @@ def make_inventory(tmp_path, secrets):
     inv = tmp_path / "inv"
     shutil.copytree(os.path.join(ROOT, "inventories", "lab"), inv,
                     ignore=shutil.ignore_patterns("vault.yml", ".vault-pass", "credentials"))
+    # One loopback address per host (127.0.0.<lab_octet>; a host without one falls back to its name, as
+    # in the lab): preflight refuses two hosts at one address.
     (inv / "group_vars" / "all" / "zz_test.yml").write_text(
-        "---\nansible_host: 127.0.0.1\nansible_port: 9\n" + "".join(f"vault_{k}: {v}\n" for k, v in secrets.items()))
+        "---\nansible_host: \"{{ ('127.0.0.' ~ lab_octet) if lab_octet is defined else inventory_hostname }}\"\n"
+        "ansible_port: 9\n" + "".join(f"vault_{k}: {v}\n" for k, v in secrets.items()))
     return inv
 
 

@@ -22,7 +22,7 @@ def rule_files():
     return sorted(glob.glob(os.path.join(RULES_DIR, "*.yml")))
 
 
-def test_files():
+def rule_test_files():
     return sorted(glob.glob(os.path.join(TESTS_DIR, "*_test.yml")))
 
 
@@ -38,7 +38,7 @@ def alerts():
 def cases():
     """alertname -> list of (test file, eval_time, number of expected alerts)."""
     found = {}
-    for path in test_files():
+    for path in rule_test_files():
         for test in _load(path)["tests"]:
             for case in test.get("alert_rule_test", []):
                 found.setdefault(case["alertname"], []).append(
@@ -79,7 +79,7 @@ def test_every_alert_fires_and_stays_silent_in_some_test():
 def test_every_severity_of_an_alert_fires_in_some_test():
     """An alert defined at two severities (warning and critical) must be seen firing at both."""
     fired = set()
-    for path in test_files():
+    for path in rule_test_files():
         for test in _load(path)["tests"]:
             for case in test.get("alert_rule_test", []):
                 for alert in case.get("exp_alerts") or []:
@@ -90,7 +90,7 @@ def test_every_severity_of_an_alert_fires_in_some_test():
 
 def test_every_rule_file_is_tested_and_every_test_names_real_files():
     tested = set()
-    for path in test_files():
+    for path in rule_test_files():
         for rel in _load(path)["rule_files"]:
             target = os.path.normpath(os.path.join(TESTS_DIR, rel))
             assert os.path.exists(target), f"{os.path.basename(path)} names a missing rule file {rel}"

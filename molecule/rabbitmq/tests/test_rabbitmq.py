@@ -9,6 +9,7 @@ import os
 import socket
 import ssl
 
+import pika
 import pytest
 import testinfra.utils.ansible_runner
 
@@ -118,7 +119,6 @@ def test_dead_letter_queue_is_a_full_quorum_queue(host):
 
 
 def test_application_user_can_publish_and_consume_a_quorum_queue_over_tls():
-    pika = pytest.importorskip("pika")
     first = testinfra_hosts[0]
     # run_module: Ansible templates the vaulted value; get_variables would return the raw template.
     password = RUNNER.run_module(first, "ansible.builtin.debug", "var=rabbitmq_app_password")["rabbitmq_app_password"]
