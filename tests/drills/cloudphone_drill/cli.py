@@ -1,247 +1,201 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: cloudphone.infra developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""The control-node half of every failover drill: run, mark and judge a tier's client workload.
+
+    PYTHONPATH=tests/drills python -m cloudphone_drill <phase> --run-dir DIR [options]
+
+Phases (the drill playbooks in tests/drills/playbooks/ call them with ansible.builtin.command):
+
+run     performs numbered, acknowledged operations against a tier until --duration passes or
+        `stop` is called, logging every operation with its timestamps. The playbook starts it
+        with async, so it can inject faults meanwhile.
+event   records a fault event (fault_injected, ...) at --at (epoch seconds) or now.
+wait    blocks until the running workload has --acks acknowledged writes (after the first
+        --after-event event, and with --after-outage only after the first failure since then),
+        so the playbook acts on what clients see ("writes resumed after the fault").
+stop    asks a running `run` to end.
+verify  reads everything back, compares it with the acknowledged operations, measures the RTO
+        and writes the JSON report (--report).
+
+The workload's connection options (addresses, credentials, CA file, client settings) hold
+passwords, so they never travel on the command line: --workload-file names a JSON object in
+a file readable by its owner only (mode 0600), or `-` to read it from stdin.
+
+Every call prints one JSON object on stdout ({"phase": ..., <result>}); a bad input exits 2
+and a failure 1, with the reason on stderr.
+"""
+
 from __future__ import annotations
 
-DOCUMENTATION = r"""
----
-module: drill_workload
-short_description: Run, mark and judge the client workload of a failover drill
-description:
-  - The control-node half of every failover drill in this collection.
-  - C(phase=run) performs numbered, acknowledged operations against a tier until O(duration)
-    passes or C(phase=stop) is called, logging every operation with its timestamps. Start it with
-    C(async) so the playbook can inject faults meanwhile.
-  - C(phase=event) records a fault event (for example C(fault_injected)) with the current time.
-  - C(phase=wait) blocks until the running workload has O(acks) acknowledged writes (after the
-    O(after_event) event, and with O(after_outage) only after the first failure since then), so the
-    playbook acts on what clients see, for example "writes resumed after the fault".
-  - C(phase=verify) reads everything back, compares it with the acknowledged operations, measures
-    the RTO and writes the JSON report.
-  - "Runs on the control node (C(delegate_to: localhost)) with the client libraries of the tier."
-version_added: "0.1.0"
-author: cloudphone.infra developers (@cloudphone)
-options:
-  phase:
-    description: What to do.
-    type: str
-    required: true
-    choices: [run, event, wait, stop, verify]
-  system:
-    description: The tier whose workload to use.
-    type: str
-    required: true
-    choices: [postgresql, redis, rabbitmq]
-  run_dir:
-    description: Directory on the control node for the operation and event logs of this run.
-    type: path
-    required: true
-  run_id:
-    description: Identifies this run's data in the system (table rows, keys, messages, objects).
-    type: str
-  duration:
-    description: Upper bound, in seconds, of C(phase=run).
-    type: int
-    default: 120
-  max_ops:
-    description: Optional upper bound on the number of operations of C(phase=run).
-    type: int
-  workload:
-    description: Tier-specific connection options (addresses, credentials, CA file, client settings).
-    type: dict
-    default: {}
-  event:
-    description: Event name for C(phase=event).
-    type: str
-  event_fields:
-    description: Extra fields stored with the event (for example the host).
-    type: dict
-    default: {}
-  fault:
-    description: The fault injected, recorded in the report (C(phase=verify)).
-    type: str
-  max_rto_s:
-    description: The RTO target the report checks against.
-    type: float
-    default: 30
-  checks:
-    description: Extra named pass/fail checks measured by the playbook (for example the old leader rejoined).
-    type: dict
-    default: {}
-  extra:
-    description: Extra figures measured by the playbook, copied into the report.
-    type: dict
-    default: {}
-  report:
-    description: Path of the JSON report written by C(phase=verify).
-    type: path
-  acks:
-    description: For C(phase=wait), how many acknowledged writes to wait for.
-    type: int
-    default: 1
-  after_event:
-    description: For C(phase=wait), count only writes started after the first event of this name.
-    type: str
-  after_outage:
-    description: For C(phase=wait), count only writes acknowledged after the first failed operation.
-    type: bool
-    default: false
-  timeout:
-    description: For C(phase=wait), give up after this many seconds (the result says whether the count was reached).
-    type: float
-    default: 60
-notes:
-  - Check mode is not supported in a meaningful way; drills refuse to run in check mode.
-attributes:
-  check_mode:
-    description: Drills act on live systems; they refuse to run in check mode.
-    support: none
-  diff_mode:
-    description: Nothing to show.
-    support: none
-"""
-
-EXAMPLES = r"""
-- name: Start the writer
-  cloudphone.infra.drill_workload:
-    phase: run
-    system: postgresql
-    run_dir: /tmp/drill-pg
-    run_id: "{{ drill_run_id }}"
-    duration: 120
-    workload: "{{ drill_postgresql_client }}"
-  delegate_to: localhost
-  async: 300
-  poll: 0
-  register: writer
-
-- name: Mark the fault
-  cloudphone.infra.drill_workload:
-    phase: event
-    system: postgresql
-    run_dir: /tmp/drill-pg
-    event: fault_injected
-  delegate_to: localhost
-
-- name: Judge the run
-  cloudphone.infra.drill_workload:
-    phase: verify
-    system: postgresql
-    run_dir: /tmp/drill-pg
-    run_id: "{{ drill_run_id }}"
-    workload: "{{ drill_postgresql_client }}"
-    fault: kill
-    max_rto_s: 30
-    report: reports/drills/postgresql-kill.json
-  delegate_to: localhost
-"""
-
-RETURN = r"""
-wait:
-  description: For C(phase=wait), whether the count was reached, the writes counted, and the seconds from the event to the first of them.
-  returned: phase=wait
-  type: dict
-  sample: {"reached": true, "acks": 100, "outage": true, "seconds": 6.2}
-summary:
-  description: For C(phase=run), counts of operations, acknowledged writes and failures.
-  returned: phase=run
-  type: dict
-report:
-  description: For C(phase=verify), the drill report (also written to O(report)).
-  returned: phase=verify
-  type: dict
-  sample: {"system": "postgresql", "fault": "kill", "rto_s": 9.8, "acked": 41234, "lost": 0, "passed": true}
-"""
-
+import argparse
+import json
 import os
-import uuid
+import stat
+import sys
 
-from ansible.module_utils.basic import AnsibleModule
+from cloudphone_drill import harness
+from cloudphone_drill.postgresql_workload import PostgresqlWorkload
+from cloudphone_drill.rabbitmq_workload import RabbitmqWorkload
+from cloudphone_drill.redis_workload import RedisWorkload
 
-from ansible_collections.cloudphone.infra.plugins.module_utils import drill
-from ansible_collections.cloudphone.infra.plugins.module_utils.drill_rabbitmq import RabbitmqWorkload
-from ansible_collections.cloudphone.infra.plugins.module_utils.drill_postgresql import PostgresqlWorkload
-from ansible_collections.cloudphone.infra.plugins.module_utils.drill_redis import RedisWorkload
-
-# One workload class per tier; each lives in module_utils/drill_<tier>.py.
+PROG = "cloudphone_drill"
+# One workload class per tier; each lives in <tier>_workload.py of this package.
 WORKLOADS = {
     "postgresql": PostgresqlWorkload,
     "rabbitmq": RabbitmqWorkload,
     "redis": RedisWorkload,
 }
+# Drills are bounded in time: a forgotten writer must not load a cluster for hours.
+MAX_DURATION_S = 1800
 
 
-def load_workload(module, system):
-    cls = WORKLOADS.get(system)
-    if cls is None:
-        module.fail_json(msg=f"no drill workload is registered for {system!r}; add it to plugins/modules/drill_workload.py")
+class Failure(Exception):
+    """A reason to stop, said to the operator; `code` 2 for bad input, 1 for a failed phase."""
+
+    def __init__(self, message, code=1):
+        super().__init__(message)
+        self.code = code
+
+
+def json_object(text):
+    """argparse type: a JSON object given on the command line (event fields, checks, extra figures)."""
     try:
-        return cls(module.params["workload"])
-    except ImportError as exc:
-        module.fail_json(msg=f"the {system} drill client needs a Python library on the control node: {exc}. "
-                             "Install the controller requirements (make venv).")
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON ({exc}): {text[:80]!r}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object, not {type(value).__name__}: {text[:80]!r}")
+    return value
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            phase=dict(type="str", required=True, choices=["run", "event", "wait", "stop", "verify"]),
-            system=dict(type="str", required=True, choices=["postgresql", "redis", "rabbitmq"]),
-            run_dir=dict(type="path", required=True),
-            run_id=dict(type="str"),
-            duration=dict(type="int", default=120),
-            max_ops=dict(type="int"),
-            workload=dict(type="dict", default={}, no_log=True),
-            event=dict(type="str"),
-            event_fields=dict(type="dict", default={}),
-            fault=dict(type="str"),
-            max_rto_s=dict(type="float", default=30),
-            checks=dict(type="dict", default={}),
-            extra=dict(type="dict", default={}),
-            report=dict(type="path"),
-            acks=dict(type="int", default=1),
-            after_event=dict(type="str"),
-            after_outage=dict(type="bool", default=False),
-            timeout=dict(type="float", default=60),
-        ),
-        required_if=[("phase", "event", ["event"]), ("phase", "verify", ["report", "fault", "run_id"]),
-                     ("phase", "run", ["run_id"])],
-        supports_check_mode=False,
-    )
-    p = module.params
-    os.makedirs(p["run_dir"], exist_ok=True)
+def build_parser():
+    parser = argparse.ArgumentParser(prog=PROG, description="Run, mark and judge the client workload of a failover drill.")
+    phases = parser.add_subparsers(dest="phase", metavar="PHASE", required=True,
+                                   help="run | event | wait | stop | verify")
 
-    if p["phase"] == "event":
-        event = drill.record_event(p["run_dir"], p["event"], **p["event_fields"])
-        module.exit_json(changed=True, event=event)
-    if p["phase"] == "stop":
-        drill.request_stop(p["run_dir"])
-        module.exit_json(changed=True)
-    if p["phase"] == "wait":
+    def phase(name, help_text):
+        sub = phases.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--run-dir", required=True,
+                         help="directory on the control node for this run's operation and event logs")
+        return sub
+
+    def workload_options(sub):
+        sub.add_argument("--system", required=True, choices=sorted(WORKLOADS), help="the tier whose workload to use")
+        sub.add_argument("--run-id", required=True,
+                         help="identifies this run's data in the system (table rows, keys, messages)")
+        sub.add_argument("--workload-file", required=True, metavar="PATH",
+                         help="JSON object of connection options (mode 0600: it holds passwords), or - for stdin")
+
+    run = phase("run", "perform acknowledged operations until --duration passes or `stop` is called")
+    workload_options(run)
+    run.add_argument("--duration", type=int, default=120, help=f"upper bound in seconds (1-{MAX_DURATION_S})")
+    run.add_argument("--max-ops", type=int, help="optional upper bound on the number of operations")
+
+    event = phase("event", "record a fault event")
+    event.add_argument("--name", required=True, help="event name, e.g. fault_injected")
+    event.add_argument("--fields", type=json_object, default={}, metavar="JSON",
+                       help="extra fields stored with the event, a JSON object (e.g. the host)")
+    event.add_argument("--at", type=float, metavar="EPOCH",
+                       help="when it happened, in seconds since the epoch (default now)")
+
+    wait = phase("wait", "block until the running workload has --acks acknowledged writes")
+    wait.add_argument("--acks", type=int, default=1, help="how many acknowledged writes to wait for")
+    wait.add_argument("--after-event", help="count only writes started after the first event of this name")
+    wait.add_argument("--after-outage", action="store_true",
+                      help="count only writes acknowledged after the first failed operation")
+    wait.add_argument("--timeout", type=float, default=60,
+                      help="give up after this many seconds (the result says whether the count was reached)")
+
+    phase("stop", "ask the running workload to end")
+
+    verify = phase("verify", "read everything back, compare, measure the RTO and write the report")
+    workload_options(verify)
+    verify.add_argument("--fault", required=True, help="the fault injected, recorded in the report")
+    verify.add_argument("--report", required=True, metavar="PATH", help="where to write the JSON report")
+    verify.add_argument("--max-rto-s", type=float, default=30, help="the RTO target the report checks against")
+    verify.add_argument("--checks", type=json_object, default={}, metavar="JSON",
+                        help="extra named pass/fail checks measured by the playbook, a JSON object of booleans")
+    verify.add_argument("--extra", type=json_object, default={}, metavar="JSON",
+                        help="extra figures measured by the playbook, copied into the report")
+    return parser
+
+
+def read_workload_options(path, stdin=None):
+    """The workload's connection options: a JSON object from a private file, or from stdin."""
+    if path == "-":
+        text = (stdin or sys.stdin).read()
+        source = "stdin"
+    else:
         try:
-            waited = drill.wait_for_acks(p["run_dir"], p["acks"], after_event=p["after_event"],
-                                         after_outage=p["after_outage"], timeout_s=p["timeout"])
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise Failure(f"cannot read the workload file: {exc}", code=2) from exc
+        if stat.S_IMODE(mode) & 0o077:
+            raise Failure(f"{path} holds the workload's passwords but others may read it "
+                          f"(mode {stat.S_IMODE(mode):04o}): make it 0600", code=2)
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        source = path
+    try:
+        options = json.loads(text)
+    except ValueError as exc:
+        raise Failure(f"the workload options in {source} are not JSON: {exc}", code=2) from exc
+    if not isinstance(options, dict):
+        raise Failure(f"the workload options in {source} must be a JSON object, not {type(options).__name__}", code=2)
+    return options
+
+
+def load_workload(system, options):
+    try:
+        return WORKLOADS[system](options)
+    except ImportError as exc:
+        raise Failure(f"the {system} drill client needs a Python library on the control node: {exc}. "
+                      "Install the controller requirements (make venv).") from exc
+    except KeyError as exc:
+        raise Failure(f"the {system} workload options lack {exc}", code=2) from exc
+
+
+def run_phase(args, stdin=None):
+    """Do what `args` ask; return the JSON-able result (without "phase")."""
+    if args.phase == "event":
+        return {"event": harness.record_event(args.run_dir, args.name, t=args.at, **args.fields)}
+    if args.phase == "stop":
+        harness.request_stop(args.run_dir)
+        return {"stop_file": os.path.join(os.path.abspath(args.run_dir), harness.STOP_FILE)}
+    if args.phase == "wait":
+        try:
+            return {"wait": harness.wait_for_acks(args.run_dir, args.acks, after_event=args.after_event,
+                                                  after_outage=args.after_outage, timeout_s=args.timeout)}
         except ValueError as exc:
-            module.fail_json(msg=str(exc))
-        module.exit_json(changed=False, wait=waited)
+            raise Failure(str(exc)) from exc
 
-    if not 1 <= p["duration"] <= 1800:
-        module.fail_json(msg="duration must be between 1 and 1800 seconds: drills are bounded in time")
-    workload = load_workload(module, p["system"])
-    if p["phase"] == "run":
-        summary = drill.run_workload(workload, p["run_dir"], p["duration"], p["run_id"] or uuid.uuid4().hex,
-                                     max_ops=p["max_ops"])
-        module.exit_json(changed=True, summary=summary)
+    if args.phase == "run" and not 1 <= args.duration <= MAX_DURATION_S:
+        raise Failure(f"--duration must be between 1 and {MAX_DURATION_S} seconds (got {args.duration}): "
+                      "drills are bounded in time", code=2)
+    workload = load_workload(args.system, read_workload_options(args.workload_file, stdin))
+    if args.phase == "run":
+        return {"summary": harness.run_workload(workload, args.run_dir, args.duration, args.run_id,
+                                                max_ops=args.max_ops)}
 
-    workload.run_dir = p["run_dir"]
-    workload.prepare(p["run_id"])
-    report = drill.build_report(workload, p["run_dir"], p["fault"], p["max_rto_s"], checks=p["checks"], extra=p["extra"])
+    workload.run_dir = args.run_dir
+    workload.prepare(args.run_id)
+    report = harness.build_report(workload, args.run_dir, args.fault, args.max_rto_s, checks=args.checks,
+                                  extra=args.extra)
     workload.close()
-    drill.write_report(report, p["report"])
-    module.exit_json(changed=True, report=report)
+    harness.write_report(report, args.report)
+    return {"report": report, "report_path": os.path.abspath(args.report)}
 
 
-if __name__ == "__main__":
-    main()
+def main(argv=None, stdin=None, stdout=None):
+    stdout = stdout or sys.stdout
+    args = build_parser().parse_args(argv)  # exits 2 with argparse's message on bad input
+    try:
+        os.makedirs(args.run_dir, exist_ok=True)
+        result = run_phase(args, stdin)
+    except Failure as exc:
+        print(f"{PROG} {args.phase}: error: {exc}", file=sys.stderr)
+        return exc.code
+    stdout.write(json.dumps(dict(result, phase=args.phase), sort_keys=True) + "\n")
+    return 0
