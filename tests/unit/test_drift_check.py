@@ -105,13 +105,16 @@ def test_every_tier_has_a_health_play_on_the_same_hosts():
 
 def test_health_tasks_only_read():
     _all, _config, health = drift_plays()
-    wrapper = load(os.path.join("playbooks", "tasks", "drift_health.yml"))
-    include = wrapper[0]["block"][0]["ansible.builtin.include_role"]
-    assert include == {"name": "{{ drift_health_role }}", "tasks_from": "health"}
+    # The health_gate role includes nothing but the tier role's health entry point.
+    asks = load(os.path.join("roles", "health_gate", "tasks", "ask.yml"))
+    for ask in asks:
+        include = {k: v for k, v in ask["ansible.builtin.include_role"].items() if k != "apply"}
+        assert include == {"name": "{{ health_gate_role }}", "tasks_from": "health"}
     for play in health:
         for task in play["tasks"]:
-            assert task["ansible.builtin.include_tasks"] == "tasks/drift_health.yml", task["name"]
-            role = task["vars"]["drift_health_role"].rsplit(".", 1)[-1]
+            assert task["ansible.builtin.include_role"] == {"name": "cloudphone.infra.health_gate"}, task["name"]
+            assert task["vars"]["health_gate_on_failure"] == "record", task["name"]
+            role = task["vars"]["health_gate_role"].rsplit(".", 1)[-1]
             tasks = load(os.path.join("roles", role, "tasks", "health.yml"))
             for t in tasks:
                 module = next(k for k in t if "." in k)
@@ -141,5 +144,6 @@ def test_a_failure_does_not_hide_the_checks_after_it():
     assert sections == len(tiers) and not missing, f"no drift_keep_hosts before: {missing}"
     keep = load("playbooks/drift_keep_hosts.yml")[0]
     assert [t["ansible.builtin.meta"] for t in keep["tasks"]] == ["clear_host_errors"]
-    wrapper = load(os.path.join("playbooks", "tasks", "drift_health.yml"))[0]
-    assert wrapper["rescue"], "a failed health check must be rescued, or the checks after it do not run"
+    recorded = next(t for t in load(os.path.join("roles", "health_gate", "tasks", "main.yml"))
+                    if t.get("when") == "health_gate_on_failure == 'record'")
+    assert recorded["rescue"], "a failed health check must be rescued, or the checks after it do not run"
