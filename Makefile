@@ -137,7 +137,7 @@ molecule: venv engine secrets-lab ## every Molecule scenario, MOLECULE_JOBS at o
 
 .PHONY: monitoring-e2e
 monitoring-e2e: ## on the converged lab: targets vs inventory, Redis replica stopped -> RedisDown fires and resolves
-	ansible-playbook playbooks/tests/monitoring_e2e.yml -i $(INVENTORY)
+	ansible-playbook tests/e2e/monitoring_e2e.yml -i $(INVENTORY)
 
 .PHONY: collection
 collection: venv ## build the collection tarball
