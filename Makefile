@@ -137,7 +137,7 @@ molecule: venv engine secrets-lab ## every Molecule scenario, MOLECULE_JOBS at o
 
 .PHONY: monitoring-e2e
 monitoring-e2e: ## on the converged lab: targets vs inventory, Redis replica stopped -> RedisDown fires and resolves
-	ansible-playbook playbooks/tests/monitoring_e2e.yml -i $(INVENTORY)
+	ansible-playbook tests/e2e/monitoring_e2e.yml -i $(INVENTORY)
 
 .PHONY: collection
 collection: venv ## build the collection tarball
@@ -160,22 +160,26 @@ bench-converge: venv engine secrets-lab ## destroy + recreate the lab, time a co
 	$(VENV)/bin/python tools/bench-converge --lab $(LAB) --prefix $(LAB_PREFIX) --out reports/bench/converge.json
 
 # ---------------------------------------------------------------- drills
+# The drills are test-side (tests/drills/): playbooks in tests/drills/playbooks/ drive the workload
+# CLI `python -m cloudphone_drill` (tests/drills/cloudphone_drill/) on this machine; the playbooks
+# set its PYTHONPATH themselves, so `ansible-playbook tests/drills/playbooks/<tier>_failover.yml`
+# works without make too. Reports: reports/drills/<tier>-<fault>.json.
 
 .PHONY: drill-rabbitmq
 drill-rabbitmq: venv ## RabbitMQ node-loss drill on INVENTORY (FAULT=kill|down|stop|pause) -> reports/drills/rabbitmq-FAULT.json
-	ansible-playbook playbooks/drills/rabbitmq_failover.yml -i $(INVENTORY) -e rabbitmq_drill_fault=$(or $(FAULT),kill)
+	ansible-playbook tests/drills/playbooks/rabbitmq_failover.yml -i $(INVENTORY) -e rabbitmq_drill_fault=$(or $(FAULT),kill)
 
 .PHONY: drill-redis
 drill-redis: venv ## Redis failover drill on the lab: FAULT=kill|pause (both by default) -> reports/drills/redis-<fault>.json
 	@for f in $(or $(FAULT),kill pause); do \
 	  echo "==== redis drill: $$f"; \
-	  ansible-playbook playbooks/drills/redis_failover.yml -i $(INVENTORY) -e drill_fault=$$f; \
+	  ansible-playbook tests/drills/playbooks/redis_failover.yml -i $(INVENTORY) -e drill_fault=$$f; \
 	done
 
 .PHONY: drill-postgresql
 drill-postgresql: venv ## PostgreSQL failover drill on INVENTORY: FAULT=kill|down|stop, all three without FAULT
 	@rc=0; for fault in $(or $(FAULT),kill down stop); do \
 	  echo "==== PostgreSQL drill: $$fault"; \
-	  ansible-playbook playbooks/drills/postgresql_failover.yml -i $(INVENTORY) -e drill_fault=$$fault || rc=1; \
+	  ansible-playbook tests/drills/playbooks/postgresql_failover.yml -i $(INVENTORY) -e drill_fault=$$fault || rc=1; \
 	done; exit $$rc
 

@@ -10,7 +10,7 @@ from ansible.errors import AnsibleError, AnsibleUndefinedVariable
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import isidentifier
 
-from ansible_collections.cloudphone.infra.plugins.module_utils.secrets import secret_problem
+from ansible_collections.cloudphone.infra.plugins.plugin_utils.secrets import secret_problem
 
 GENERATE_HINT = "run `make secrets INVENTORY=<your inventory>` (tools/generate-secrets -i <inventory>)"
 

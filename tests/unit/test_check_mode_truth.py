@@ -7,11 +7,13 @@ run in check mode at all (its documentation says `check_mode: support: none`, or
 it never sets `supports_check_mode=True`) is skipped by check mode without a word,
 so it is allowed only as such a read-only probe, or when the module never changes
 anything (waits, HTTP GET). Handlers are exempt: they run only
-after a task already reported the change. Drill playbooks are exempt: they refuse
-to run in check mode at all (checked below). So is any other playbook whose every play
-starts by refusing check mode (an assert on `not ansible_check_mode`, e.g. the planned
-switchover): check mode stops it loudly, it never skips a task in silence. The collection's own modules must
-support check mode, except those used only by drills.
+after a task already reported the change. Any playbook whose every play starts by refusing
+check mode (an assert on `not ansible_check_mode`: the drills in tests/drills/playbooks, which
+must, and e.g. the planned switchover) is exempt: check mode stops it loudly, it never skips a
+task in silence. So is a role whose first task refuses check mode (the drills' fault injection,
+roles/drill_fault), and the drills' own task files (tests/drills/playbooks/tasks), which only
+those playbooks include. The collection's own modules must support check mode, except those
+used only by drills.
 """
 
 import functools
@@ -149,15 +151,45 @@ def refuses_check_mode(doc):
     return True
 
 
+# What a role asserts first when it cannot run in check mode; the roles' way of asking (see the last test).
+ROLE_REFUSAL = "not (ansible_check_mode or cloudphone_check_mode | default(false))"
+# Playbooks: the collection's, and the test-side ones that run against real hosts.
+PLAYBOOK_DIRS = ("playbooks/", "tests/drills/playbooks/", "tests/e2e/")
+DRILL_PLAYBOOKS = "tests/drills/playbooks"
+# Task files included only by the drill playbooks, which refuse check mode (test below).
+DRILL_TASK_FILES = DRILL_PLAYBOOKS + "/tasks/"
+
+
+def role_refuses_check_mode(role_dir):
+    """The role's tasks/main.yml starts (directly or through its imported validate.yml) with an assert
+    that fails in check mode, so check mode stops the whole role loudly."""
+    tasks_dir = os.path.join(role_dir, "tasks")
+    path = os.path.join(tasks_dir, "main.yml")
+    for _hop in range(2):
+        if not os.path.exists(path):
+            return False
+        with open(path) as fh:
+            first = next(iter(yaml.safe_load(fh) or []), {})
+        imported = first.get("ansible.builtin.import_tasks")
+        if imported:
+            path = os.path.join(tasks_dir, imported)
+            continue
+        that = (first.get("ansible.builtin.assert") or {}).get("that")
+        return any(str(c).strip() == ROLE_REFUSAL for c in ([that] if isinstance(that, str) else that or []))
+    return False
+
+
 def collect():
     problems = []
-    for path in yaml_files("roles", "playbooks"):
+    for path in yaml_files("roles", "playbooks", DRILL_PLAYBOOKS, "tests/e2e"):
         rel = os.path.relpath(path, ROOT)
-        if "/handlers/" in rel or rel.startswith("playbooks/drills/"):
+        if "/handlers/" in rel or rel.startswith(DRILL_TASK_FILES):
+            continue
+        if rel.startswith("roles/") and role_refuses_check_mode(os.path.join(ROOT, *rel.split("/")[:2])):
             continue
         with open(path) as fh:
             doc = yaml.safe_load(fh)
-        if not isinstance(doc, list) or (rel.startswith("playbooks/") and refuses_check_mode(doc)):
+        if not isinstance(doc, list) or (rel.startswith(PLAYBOOK_DIRS) and refuses_check_mode(doc)):
             continue
         for task in tasks_in(doc):
             name = offending(task)
@@ -201,11 +233,28 @@ def test_only_playbooks_that_refuse_check_mode_first_are_exempt():
         assert refuses_check_mode(yaml.safe_load(fh))
 
 
+def test_only_a_role_that_refuses_check_mode_first_is_exempt(tmp_path):
+    assert role_refuses_check_mode(os.path.join(ROOT, "roles", "drill_fault"))
+    assert not role_refuses_check_mode(os.path.join(ROOT, "roles", "health_gate"))
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    refuse = {"name": "refuse", "ansible.builtin.assert": {"that": ROLE_REFUSAL}}
+    act = {"name": "act", "ansible.builtin.command": {"argv": ["x"]}, "changed_when": True}
+    (tasks / "validate.yml").write_text(yaml.safe_dump([refuse]))
+    (tasks / "main.yml").write_text(yaml.safe_dump([{"ansible.builtin.import_tasks": "validate.yml"}, act]))
+    assert role_refuses_check_mode(str(tmp_path))
+    (tasks / "main.yml").write_text(yaml.safe_dump([act, refuse]))
+    assert not role_refuses_check_mode(str(tmp_path))
+    # The bare variable is false in the drift check's forced check mode: it does not count.
+    (tasks / "main.yml").write_text(yaml.safe_dump([{"name": "r", "ansible.builtin.assert": {"that": "not ansible_check_mode"}}]))
+    assert not role_refuses_check_mode(str(tmp_path))
+
+
 def test_collection_modules_support_check_mode_unless_only_drills_use_them():
+    # The drill playbooks live in tests/drills/ and are not scanned here: a module only they use
+    # may skip check mode, since they refuse it.
     used_outside_drills = set()
     for path in yaml_files("roles", "playbooks"):
-        if "/playbooks/drills/" in path:
-            continue
         with open(path) as fh:
             used_outside_drills.update(re.findall(r"cloudphone\.infra\.(\w+):", fh.read()))
     for path in sorted(glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))):
@@ -221,9 +270,11 @@ def test_collection_modules_support_check_mode_unless_only_drills_use_them():
 
 
 def test_drill_playbooks_refuse_check_mode():
-    for path in (p for p in yaml_files("playbooks/drills") if "/tasks/" not in p):
+    playbooks = sorted(glob.glob(os.path.join(ROOT, DRILL_PLAYBOOKS, "*.yml")))
+    assert len(playbooks) >= 3, "the drill playbooks moved: update DRILL_PLAYBOOKS"
+    for path in playbooks:
         with open(path) as fh:
-            assert "ansible_check_mode" in fh.read(), f"{path} must refuse to run in check mode"
+            assert refuses_check_mode(yaml.safe_load(fh)), f"{path} must refuse to run in check mode first"
 
 
 def test_roles_ask_one_variable_whether_they_are_in_a_check():

@@ -80,8 +80,8 @@ def test_every_role_with_a_health_entry_point_is_asked_by_health_yml():
         assert play_vars(play).get("cloudphone_health_check") is True, play["name"]
         assert play_vars(play).get("cloudphone_tier"), play["name"]
         for task in play["tasks"]:
-            assert task["ansible.builtin.include_tasks"] == "tasks/drift_health.yml", task["name"]
-            asked.add(task["vars"]["drift_health_role"].rsplit(".", 1)[-1])
+            assert task["ansible.builtin.include_role"] == {"name": "cloudphone.infra.health_gate"}, task["name"]
+            asked.add(task["vars"]["health_gate_role"].rsplit(".", 1)[-1])
     with_health = {r for r in os.listdir(os.path.join(ROOT, "roles"))
                    if os.path.exists(os.path.join(ROOT, "roles", r, "tasks", "health.yml"))}
     assert asked == with_health
@@ -100,12 +100,12 @@ def test_health_yml_ends_site_yml():
 
 
 def test_health_tasks_only_read():
-    wrapper = load(os.path.join("playbooks", "tasks", "drift_health.yml"))
-    include = wrapper[0]["block"][0]["ansible.builtin.include_role"]
-    assert include == {"name": "{{ drift_health_role }}", "tasks_from": "health"}
+    ask = load(os.path.join("roles", "health_gate", "tasks", "ask.yml"))
+    assert [t["ansible.builtin.include_role"] for t in ask if "ansible.builtin.include_role" in t] == [
+        {"name": "{{ health_gate_role }}", "tasks_from": "health"}]
     for play in load("playbooks/health.yml"):
         for task in play["tasks"]:
-            role = task["vars"]["drift_health_role"].rsplit(".", 1)[-1]
+            role = task["vars"]["health_gate_role"].rsplit(".", 1)[-1]
             for t in load(os.path.join("roles", role, "tasks", "health.yml")):
                 module = next(k for k in t if "." in k)
                 assert module.endswith("_cluster_info") or module in READ_ONLY_HEALTH_MODULES, (
@@ -124,6 +124,11 @@ def test_a_failure_does_not_hide_the_checks_after_it():
     keep = load("playbooks/drift_keep_hosts.yml")[0]
     assert [t["ansible.builtin.meta"] for t in keep["tasks"]] == ["clear_host_errors"]
     assert "cloudphone_drift_check" in keep["tasks"][0]["when"], "a converge must never forget a failed host"
-    rescue = load(os.path.join("playbooks", "tasks", "drift_health.yml"))[0]["rescue"]
-    assert "ansible.builtin.fail" in rescue[0] and "cloudphone_drift_check" in rescue[0]["when"], (
-        "outside a drift check a failed health check must fail the run")
+    gate = load(os.path.join("roles", "health_gate", "tasks", "main.yml"))
+    assert [t for t in gate if t.get("rescue") and t.get("when") == "health_gate_on_failure == 'record'"], (
+        "health_gate must rescue a failed check in record mode, or the checks after it do not run")
+    for play in load("playbooks/health.yml"):
+        for task in play["tasks"]:
+            assert task["vars"]["health_gate_on_failure"] == (
+                "{{ 'record' if hostvars['localhost'].cloudphone_drift_check | default(false) else 'fail' }}"), (
+                "a converge must fail on an unhealthy tier, and only a drift check records it and goes on")

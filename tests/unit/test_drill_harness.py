@@ -6,10 +6,10 @@ arithmetic the reports rely on (acked/lost/in-doubt/unexpected/RTO).
 
 import json
 
-from ansible_collections.cloudphone.infra.plugins.module_utils import drill
+from cloudphone_drill import harness
 
 
-class ScriptedWorkload(drill.Workload):
+class ScriptedWorkload(harness.Workload):
     system = "scripted"
     retry_delay_s = 0
 
@@ -35,10 +35,10 @@ class ScriptedWorkload(drill.Workload):
 
 def test_report_counts(tmp_path):
     w = ScriptedWorkload(fail={5, 6, 7}, kept_despite_error={6}, dropped={9}, stray={1000})
-    summary = drill.run_workload(w, str(tmp_path), duration_s=30, run_id="t", max_ops=12)
+    summary = harness.run_workload(w, str(tmp_path), duration_s=30, run_id="t", max_ops=12)
     assert summary["ops"] == 12 and summary["failed"] == 3 and summary["acked"] == 9
-    drill.record_event(str(tmp_path), "fault_injected", host="data1")
-    report = drill.build_report(w, str(tmp_path), "kill", max_rto_s=5)
+    harness.record_event(str(tmp_path), "fault_injected", host="data1")
+    report = harness.build_report(w, str(tmp_path), "kill", max_rto_s=5)
     assert report["acked"] == 9
     assert report["lost"] == 1 and report["lost_sample"] == [9]
     assert report["in_doubt"] == 1
@@ -50,24 +50,24 @@ def test_report_counts(tmp_path):
 def test_rto_is_the_longest_gap_between_acks(tmp_path):
     ops = [{"seq": i, "kind": "write", "ok": ok, "t0": t - 0.01, "t1": t}
            for i, (t, ok) in enumerate([(100.0, True), (100.5, True), (101.0, False), (104.2, True), (104.4, True)], 1)]
-    (tmp_path / drill.OPS_FILE).write_text("".join(json.dumps(o) + "\n" for o in ops))
+    (tmp_path / harness.OPS_FILE).write_text("".join(json.dumps(o) + "\n" for o in ops))
     w = ScriptedWorkload()
     w.store = {1: 2, 2: 4, 4: 8, 5: 10}
-    report = drill.build_report(w, str(tmp_path), "stop", max_rto_s=3.5)
+    report = harness.build_report(w, str(tmp_path), "stop", max_rto_s=3.5)
     assert report["rto_s"] == 3.7
     assert report["checks"]["rto_within_target"] is False
     assert report["lost"] == 0 and report["unexpected"] == 0 and report["corrupt"] == 0
 
 
 def test_stop_file_ends_the_loop(tmp_path):
-    drill.request_stop(str(tmp_path))
-    summary = drill.run_workload(ScriptedWorkload(), str(tmp_path), duration_s=30, run_id="t")
+    harness.request_stop(str(tmp_path))
+    summary = harness.run_workload(ScriptedWorkload(), str(tmp_path), duration_s=30, run_id="t")
     assert summary["ops"] == 0
 
 
 def test_corrupt_values_are_counted(tmp_path):
     w = ScriptedWorkload()
-    drill.run_workload(w, str(tmp_path), duration_s=30, run_id="t", max_ops=3)
+    harness.run_workload(w, str(tmp_path), duration_s=30, run_id="t", max_ops=3)
     w.store[2] = "garbage"
-    report = drill.build_report(w, str(tmp_path), "kill", max_rto_s=5)
+    report = harness.build_report(w, str(tmp_path), "kill", max_rto_s=5)
     assert report["corrupt"] == 1 and report["passed"] is False

@@ -10,10 +10,10 @@ import json
 # (a requirements.txt dependency) fail this file at once instead of skipping it.
 import pika  # noqa: F401
 
-from ansible_collections.cloudphone.infra.plugins.module_utils import drill, drill_rabbitmq
+from cloudphone_drill import harness, rabbitmq_workload
 
 
-class NoBroker(drill_rabbitmq.RabbitmqWorkload):
+class NoBroker(rabbitmq_workload.RabbitmqWorkload):
     def drain(self, idle_s=3.0, timeout_s=300):
         """The test's queue is already empty."""
 
@@ -28,8 +28,8 @@ def workload(tmp_path):
 def test_redeliveries_count_as_duplicates_never_as_losses(tmp_path):
     w = workload(tmp_path)
     records = [{"seq": 1}, {"seq": 2}, {"seq": 2, "redelivered": True}, {"seq": 3}, {"seq": 3}, {"seq": 3}]
-    (tmp_path / drill_rabbitmq.CONSUMED_FILE).write_text("".join(json.dumps(r) + "\n" for r in records))
-    (tmp_path / drill_rabbitmq.CONSUMER_STATS_FILE).write_text(json.dumps({"connections": 2, "publisher_connections": 3}))
+    (tmp_path / rabbitmq_workload.CONSUMED_FILE).write_text("".join(json.dumps(r) + "\n" for r in records))
+    (tmp_path / rabbitmq_workload.CONSUMER_STATS_FILE).write_text(json.dumps({"connections": 2, "publisher_connections": 3}))
     present = w.read_back()
     assert present == {1: 1, 2: 2, 3: 3}
     extra = w.extra_report([], [], present)
@@ -48,9 +48,9 @@ def test_the_report_records_the_recommended_client_settings(tmp_path):
 def test_a_consumed_message_counts_against_an_acknowledged_write(tmp_path):
     w = workload(tmp_path)
     ops = [{"seq": s, "kind": "write", "ok": True, "t0": 100.0 + s, "t1": 100.1 + s} for s in (1, 2, 3)]
-    (tmp_path / drill.OPS_FILE).write_text("".join(json.dumps(o) + "\n" for o in ops))
-    (tmp_path / drill_rabbitmq.CONSUMED_FILE).write_text('{"seq": 1}\n{"seq": 3}\n{"seq": 3}\n')
-    report = drill.build_report(w, str(tmp_path), "kill", max_rto_s=10)
+    (tmp_path / harness.OPS_FILE).write_text("".join(json.dumps(o) + "\n" for o in ops))
+    (tmp_path / rabbitmq_workload.CONSUMED_FILE).write_text('{"seq": 1}\n{"seq": 3}\n{"seq": 3}\n')
+    report = harness.build_report(w, str(tmp_path), "kill", max_rto_s=10)
     assert report["lost"] == 1 and report["lost_sample"] == [2]
     assert report["duplicates"] == 1
     assert report["passed"] is False

@@ -8,7 +8,7 @@ import yaml
 from ansible.constants import DEFAULT_VAULT_ID_MATCH
 from ansible.parsing.vault import VaultLib, VaultSecret
 
-from ansible_collections.cloudphone.infra.plugins.module_utils.secrets import secret_problem
+from ansible_collections.cloudphone.infra.plugins.plugin_utils.secrets import secret_problem
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOL = os.path.join(ROOT, "tools", "generate-secrets")

@@ -28,7 +28,7 @@ import ssl
 import threading
 import time
 
-from ansible_collections.cloudphone.infra.plugins.module_utils import drill
+from cloudphone_drill import harness
 
 CONSUMED_FILE = "consumed.jsonl"
 CONSUMER_STATS_FILE = "consumer.json"
@@ -45,12 +45,12 @@ DEFAULT_SETTINGS = {
 }
 
 
-class RabbitmqWorkload(drill.Workload):
+class RabbitmqWorkload(harness.Workload):
     system = "rabbitmq"
 
     def __init__(self, options):
         super().__init__(options)
-        import pika  # the drill_workload module turns an ImportError into an instruction
+        import pika  # the CLI turns an ImportError into an instruction
 
         self.pika = pika
         o = self.options
@@ -129,7 +129,7 @@ class RabbitmqWorkload(drill.Workload):
     def read_back(self):
         """Drain the queue, then return {seq: deliveries} for every message of this run."""
         self.drain()
-        deliveries = collections.Counter(r["seq"] for r in drill.read_jsonl(self.consumed_path()))
+        deliveries = collections.Counter(r["seq"] for r in harness.read_jsonl(self.consumed_path()))
         return dict(deliveries)
 
     def extra_report(self, ops, events, present):

@@ -11,7 +11,7 @@ the platform's services are told to use (README, "Redis clients"); the report re
 
 from __future__ import annotations
 
-from ansible_collections.cloudphone.infra.plugins.module_utils import drill
+from cloudphone_drill import harness
 
 # The recommended client settings (seconds unless named otherwise). Why each one:
 # - Sentinel links: short timeouts and no library retry, discovery already walks every Sentinel.
@@ -42,7 +42,7 @@ class NotAcknowledged(Exception):
     """The write happened but too few replicas confirmed it."""
 
 
-class RedisWorkload(drill.Workload):
+class RedisWorkload(harness.Workload):
     system = "redis"
     retry_delay_s = 0.1
 

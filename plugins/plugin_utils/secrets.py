@@ -2,7 +2,7 @@
 # Copyright: cloudphone.infra developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What makes a secret acceptable. Shared by the assert_secrets action and its tests."""
+"""What makes a secret acceptable. Shared by the assert_secrets action (controller side) and its tests."""
 
 from __future__ import annotations
 

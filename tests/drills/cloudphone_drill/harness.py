@@ -6,7 +6,7 @@
 
 A drill has three parts, and only the first is tier-specific:
 
-* a Workload (plugins/module_utils/drill_<tier>.py) that performs numbered
+* a Workload (<tier>_workload.py in this package) that performs numbered
   operations against the live system with the client settings the README
   recommends, and can read back what the system kept;
 * the op loop (run_workload): it numbers operations, records each one with its
@@ -104,8 +104,10 @@ def read_jsonl(path):
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def record_event(run_dir, name, **fields):
-    event = dict(fields, name=name, t=time.time())
+def record_event(run_dir, name, t=None, **fields):
+    """Append an event. `t` (epoch seconds) is when it happened, if not now: a fault injected by
+    the drill_fault role is logged after the role returned, with the time the role noted."""
+    event = dict(fields, name=name, t=time.time() if t is None else float(t))
     _append_jsonl(os.path.join(run_dir, EVENTS_FILE), event)
     return event
 

@@ -12,7 +12,7 @@ pause. Nothing else retries: every commit the database acknowledged is one row t
 
 from __future__ import annotations
 
-from ansible_collections.cloudphone.infra.plugins.module_utils.drill import Workload
+from cloudphone_drill.harness import Workload
 
 # The recommended client settings (README "Connecting to PostgreSQL"). libpq's minimum connect_timeout is 2.
 CLIENT_DEFAULTS = {
@@ -33,7 +33,7 @@ class PostgresqlWorkload(Workload):
 
     def __init__(self, options):
         super().__init__(options)
-        import psycopg  # noqa: F401  (ImportError is turned into a clear message by drill_workload)
+        import psycopg  # noqa: F401  (an ImportError becomes a clear message in the CLI)
 
         o = self.options
         self.retry_delay_s = float(o.get("retry_delay_s", self.retry_delay_s))
