@@ -55,8 +55,9 @@ def test_refused_before_any_host_is_touched(tmp_path, case):
 def test_a_weak_postgresql_secret_names_the_variable(tmp_path):
     base = make_inventory(tmp_path / "probe", {})
     secrets = valid_secrets(base)
+    # The vault keeps the tier's name; Patroni reads it as patroni_replication_password.
     secrets["postgresql_replication_password"] = "replicator"
     res = run_site(make_inventory(tmp_path / "weak", secrets))
     out = " ".join(res.stdout.split())
-    assert res.returncode != 0 and "postgresql_replication_password" in out and "make secrets" in out
+    assert res.returncode != 0 and "patroni_replication_password" in out and "make secrets" in out
     assert "UNREACHABLE" not in res.stdout
