@@ -113,6 +113,12 @@ def test_an_option_without_a_default_is_required(role):
                 f"without it")
 
 
+# Entry points that run delegated from the control node (the failover drills) declare only the options
+# they read: Ansible evaluates every declared default there, and a default templated for a member host
+# (its own address) cannot be evaluated on the control node.
+READS_ONLY_WHAT_IT_USES = {"redis_sentinel": ("health",)}
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_entry_points_share_mains_options(role):
     specs = entry_points(role)
@@ -121,6 +127,9 @@ def test_entry_points_share_mains_options(role):
     for entry, spec in specs.items():
         got = spec.get("options") or {}
         want = settings if entry == "validate" else options
+        if entry in READS_ONLY_WHAT_IT_USES.get(role, ()):
+            # A subset of main's options, each exactly as main describes it.
+            want = {name: option for name, option in options.items() if name in got}
         assert got == want, (
             f"{role}: entry point {entry} must have "
             f"{'the options of main without the secrets' if entry == 'validate' else 'the options of main'}; "
