@@ -9,7 +9,6 @@ ansible-playbook with the real callback, and reads the reports it wrote.
 import glob
 import json
 import os
-import socket
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -26,22 +25,6 @@ CONVERGED = {
 }
 
 
-@pytest.fixture
-def listener():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    yield sock.getsockname()[1]
-    sock.close()
-
-
-@pytest.fixture
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 @pytest.fixture

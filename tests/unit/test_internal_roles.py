@@ -8,7 +8,6 @@ it would show as UNREACHABLE instead of the expected message.
 """
 
 import os
-import socket
 import subprocess
 
 import pytest
@@ -27,22 +26,6 @@ all:
 """
 
 
-@pytest.fixture
-def open_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    yield sock.getsockname()[1]
-    sock.close()
-
-
-@pytest.fixture
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def play(tmp_path, role, role_vars, extra=()):
@@ -70,8 +53,8 @@ def play(tmp_path, role, role_vars, extra=()):
 
 # ---------------------------------------------------------------- health_gate
 
-def test_health_gate_passes_a_healthy_tier(tmp_path, open_port):
-    res = play(tmp_path, "health_gate", {"health_gate_role": "fixture_service", "fixture_port": open_port})
+def test_health_gate_passes_a_healthy_tier(tmp_path, listener):
+    res = play(tmp_path, "health_gate", {"health_gate_role": "fixture_service", "fixture_port": listener})
     assert res.returncode == 0, res.stdout[-3000:]
     assert "the play went on" in res.stdout and "failed=0" in res.stdout
 
@@ -91,13 +74,13 @@ def test_health_gate_records_and_goes_on_when_asked(tmp_path, closed_port):
     assert "rescued=1" in res.stdout and "the play went on" in res.stdout
 
 
-def test_health_gate_asks_from_the_host_it_is_given(tmp_path, open_port, closed_port):
+def test_health_gate_asks_from_the_host_it_is_given(tmp_path, listener, closed_port):
     # Delegated to `victim` (a closed SSH port): the check is really sent there.
-    res = play(tmp_path, "health_gate", {"health_gate_role": "fixture_service", "fixture_port": open_port,
+    res = play(tmp_path, "health_gate", {"health_gate_role": "fixture_service", "fixture_port": listener,
                                          "health_gate_host": "victim"})
     assert res.returncode != 0
     assert "UNREACHABLE" in res.stdout and "victim" in res.stdout
-    res = play(tmp_path, "health_gate", {"health_gate_role": "fixture_service", "fixture_port": open_port,
+    res = play(tmp_path, "health_gate", {"health_gate_role": "fixture_service", "fixture_port": listener,
                                          "health_gate_host": "localhost"})
     assert res.returncode == 0, res.stdout[-3000:]
 

@@ -33,6 +33,16 @@ def run_site(inv):
                           capture_output=True, text=True, timeout=300)
 
 
+def refused_before_any_host(inv):
+    """Run site.yml and insist it stopped in preflight: no host contacted, no facts gathered.
+    Returns the output with white space folded, for the message assertions."""
+    res = run_site(inv)
+    assert res.returncode != 0
+    assert "UNREACHABLE" not in res.stdout, "preflight contacted a host"
+    assert "Gathering Facts" not in res.stdout
+    return " ".join(res.stdout.split())
+
+
 def valid_secrets(inv):
     names = set()
     for root, _d, files in os.walk(inv / "group_vars"):
