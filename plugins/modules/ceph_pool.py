@@ -114,6 +114,8 @@ pool:
   sample: {"type": "erasure", "pg_num": 32, "size": 4, "min_size": 2, "application": "rgw", "autoscale": "off"}
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudphone.infra.plugins.module_utils.ceph import (
@@ -148,6 +150,30 @@ def wanted_state(p):
         "autoscale": "off",
         "erasure_profile": profile["name"] if erasure else None,
     }
+
+
+def retry_enoent(cli, *args):
+    """A change to a pool created a moment ago: a monitor that has not seen it yet answers ENOENT."""
+    for attempt in range(10):
+        try:
+            return cli.do(*args)
+        except CephError as exc:
+            if "ENOENT" not in (exc.err or "") or attempt == 9:
+                raise
+            time.sleep(1)
+
+
+def fresh_state(module, cli, name, wanted):
+    """The pool's live state; a pool created a moment ago may take a few seconds to show on every monitor."""
+    if module.check_mode and name not in cli.pools():
+        return dict(wanted, autoscale=None, application=[], pg_num=None, pgp_num=None, min_size=None,
+                    size=None if wanted["type"] == "replicated" else wanted["size"])
+    for _ in range(30):
+        pools = cli.pools()
+        if name in pools:
+            return state_of(pools[name])
+        time.sleep(1)
+    module.fail_json(msg=f"pool {name} was created but the monitors do not list it after 30 s")
 
 
 def ensure_profile(module, cli, profile):
@@ -208,12 +234,9 @@ def main():
                 create = ["osd", "pool", "create", name, str(p["pg_num"]), str(p["pg_num"]), p["type"]]
                 if p["type"] == "erasure":
                     create.append(p["erasure_profile"]["name"])
-                cli.do(*create)
-                # Off before anything else, so the autoscaler never resizes the new pool.
-                cli.do("osd", "pool", "set", name, "pg_autoscale_mode", "off")
-        current = state_of(cli.pools()[name]) if name in cli.pools() else dict(
-            wanted, autoscale=None, application=[], pg_num=None, pgp_num=None, min_size=None,
-            size=None if p["type"] == "replicated" else wanted["size"])
+                # Off from the start, so the autoscaler never resizes the new pool.
+                cli.do(*create, "--autoscale-mode=off")
+        current = fresh_state(module, cli, name, wanted)
         settings = [("pg_autoscale_mode", "autoscale", "off")]
         if p["type"] == "replicated":
             settings.append(("size", "size", wanted["size"]))
@@ -223,11 +246,11 @@ def main():
             if current[key] != value:
                 changed = True
                 if not module.check_mode:
-                    cli.do("osd", "pool", "set", name, option, str(value))
+                    retry_enoent(cli, "osd", "pool", "set", name, option, str(value))
         if p["application"] not in current["application"]:
             changed = True
             if not module.check_mode:
-                cli.do("osd", "pool", "application", "enable", name, p["application"])
+                retry_enoent(cli, "osd", "pool", "application", "enable", name, p["application"])
         after = wanted if module.check_mode else state_of(cli.pools()[name])
     except CephError as exc:
         module.fail_json(msg=str(exc))
