@@ -10,7 +10,7 @@ One thread per member asks it every --interval seconds, over the network, whethe
               request or refuses the login (no pg_hba entry for the watcher) accepts connections; one
               that answers 57P03 (starting up, shutting down) or does not answer does not. Patroni's
               REST API (GET /patroni on 8008) adds the member's role and its postmaster start time,
-              which reveals a restart even between two probes.
+              which reveals a restart even between two probes (asked in a thread of its own).
   rabbitmq    a TLS connection to 5671 and the AMQP 0-9-1 protocol header: a node that answers with
               connection.start serves clients.
 The watch starts --settle seconds before COMMAND and ends --settle seconds after it. The report
@@ -111,7 +111,14 @@ class Member(threading.Thread):
     def probe(self):
         w = self.watch
         if w.tier == "postgresql":
-            serves, detail = postgresql_accepts(self.address, w.timeout)
+            return postgresql_accepts(self.address, w.timeout)
+        return rabbitmq_serves(self.name, self.address, w.context, w.timeout)
+
+    def follow_patroni(self):
+        """Role and postmaster start time from Patroni, in a thread of its own, so that a slow REST
+        answer never delays the availability probe."""
+        w = self.watch
+        while not w.stop.is_set():
             status = patroni_status(self.address, w.context, w.timeout)
             if status.get("role"):
                 self.role_last = status["role"]
@@ -119,8 +126,7 @@ class Member(threading.Thread):
             started = status.get("postmaster_start_time")
             if started and (not self.start_times or self.start_times[-1] != started):
                 self.start_times.append(started)
-            return serves, detail
-        return rabbitmq_serves(self.name, self.address, w.context, w.timeout)
+            w.stop.wait(w.interval)
 
     def run(self):
         w = self.watch
@@ -194,8 +200,9 @@ def main():
 
     watch = Watch(args.tier, args.ca, args.interval, args.timeout)
     members = [Member(watch, *spec.split("=", 1)) for spec in args.members]
-    for member in members:
-        member.start()
+    followers = [threading.Thread(target=m.follow_patroni, daemon=True) for m in members if args.tier == "postgresql"]
+    for thread in members + followers:
+        thread.start()
     time.sleep(args.settle)
     baseline = {m.name: m.up for m in members}
     log_path = args.log or args.out.rsplit(".", 1)[0] + ".log"
@@ -205,8 +212,8 @@ def main():
     command_end = watch.now()
     time.sleep(args.settle)
     watch.stop.set()
-    for member in members:
-        member.join(timeout=10)
+    for thread in members + followers:
+        thread.join(timeout=10)
     end = watch.now()
 
     intervals = {m.name: m.intervals for m in members}
@@ -233,7 +240,7 @@ def main():
         "last_down": downs[-1][1] if downs else None,
         "roles_first": {m.name: m.role_first for m in members} if args.tier == "postgresql" else {},
         "roles_last": {m.name: m.role_last for m in members} if args.tier == "postgresql" else {},
-        "postmaster_starts": {m.name: len(m.start_times) - 1 for m in members} if args.tier == "postgresql" else {},
+        "postmaster_starts": {m.name: max(0, len(m.start_times) - 1) for m in members} if args.tier == "postgresql" else {},
         "timeline": sorted(watch.timeline, key=lambda e: e["t"]),
     }
     with open(args.out, "w") as fh:
