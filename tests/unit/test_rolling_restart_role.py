@@ -25,6 +25,11 @@ TIER = {
     rolling_restart_requests: "{{ rolling_restart_requests | default([]) | union(['fixture.cluster.tier']) }}"
 """,
     "tasks/main.yml": """---
+- name: Break a host
+  ansible.builtin.fail:
+    msg: broken on purpose
+  when: inventory_hostname == fixture_broken
+
 - name: Change something that needs a restart
   ansible.builtin.debug:
     msg: new settings
@@ -91,12 +96,12 @@ def lab(tmp_path_factory):
     return tmp
 
 
-def converge(lab, name, changed, leader="", serial=None, check=False, sick="nobody"):
+def converge(lab, name, changed, leader="", serial=None, check=False, sick="nobody", broken="nobody"):
     journal = lab / f"{name}.journal"
     journal.write_text("")
     play = {"name": "Fixture tier", "hosts": "cluster", "gather_facts": False,
             "vars": {"fixture_changed": changed, "fixture_leader": leader, "fixture_journal": str(journal),
-                     "fixture_sick": sick},
+                     "fixture_sick": sick, "fixture_broken": broken},
             "roles": [{"role": "fixture.cluster.tier"}]}
     if serial is not None:
         play["serial"] = serial
@@ -186,3 +191,13 @@ def test_check_mode_restarts_nothing_and_reports_each_restart_as_a_change(lab):
     changed = changed_per_task(result)
     assert sorted(changed.pop("Rolling restart | report the restart this member would get")) == ["h1", "h3"]
     assert list(changed) == ["Change something that needs a restart"], changed
+
+
+def test_no_restart_while_a_peer_failed_earlier_in_the_play(lab):
+    rc, result, lines = converge(lab, "peer-failed", changed=["h1", "h2"], leader="", broken="h3")
+    assert rc != 0
+    assert lines == []
+    failed = [(host, task["task"]["name"]) for play in result["plays"] for task in play["tasks"]
+              for host, res in task["hosts"].items() if res.get("failed")]
+    assert failed[0] == ("h3", "fixture.cluster.tier : Break a host")
+    assert failed[1][1].endswith("refuse to restart members while a peer failed in this play")
