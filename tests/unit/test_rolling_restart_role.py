@@ -90,6 +90,7 @@ def lab(tmp_path_factory):
         (role / rel).parent.mkdir(parents=True, exist_ok=True)
         (role / rel).write_text(text)
     (tmp / "ansible.cfg").write_text("[defaults]\n")
+    (tmp / "pending").mkdir()
     (tmp / "hosts.ini").write_text(
         "[cluster]\n" + "\n".join(HOSTS) + "\n[cluster:vars]\nansible_connection=local\n"
         f"ansible_python_interpreter={sys.executable}\n")
@@ -101,7 +102,11 @@ def converge(lab, name, changed, leader="", serial=None, check=False, sick="nobo
     journal.write_text("")
     play = {"name": "Fixture tier", "hosts": "cluster", "gather_facts": False,
             "vars": {"fixture_changed": changed, "fixture_leader": leader, "fixture_journal": str(journal),
-                     "fixture_sick": sick, "fixture_broken": broken},
+                     "fixture_sick": sick, "fixture_broken": broken,
+                     # The local hosts share one file system: one pending file each (the member's
+                     # name while the pattern works on it, else the host's own).
+                     "rolling_restart_pending_file":
+                         str(lab / "pending" / "{{ rolling_restart_member | default(inventory_hostname) }}")},
             "roles": [{"role": "fixture.cluster.tier"}]}
     if serial is not None:
         play["serial"] = serial
@@ -175,28 +180,44 @@ def test_with_serial_each_batch_restarts_its_own_members_once_and_still_one_at_a
     assert restarts(lines) == expected
 
 
-def test_a_member_that_does_not_recover_stops_the_restarts(lab):
+def test_a_member_that_does_not_recover_stops_the_restarts_and_the_next_run_finishes_them(lab):
     rc, result, lines = converge(lab, "sick", changed=["h1", "h2", "h3"], leader="h1", sick="h3")
     assert rc != 0
     # h2 went first and recovered, h3 did not: the gate held, h1 (the leader) was never touched.
     assert restarts(lines) == ["h2", "h3"]
     assert [m for w, m, *_ in lines if w == "health"] == ["h2", "h3", "h3", "h3", "h3"]
     assert result["stats"]["h1"]["failures"] >= 1
+    assert sorted(p.name for p in (lab / "pending").iterdir()) == ["h1", "h3"]
+    # The next run changes nothing, yet restarts what the failed one left pending, the leader last.
+    rc, _result, lines = converge(lab, "sick-again", changed=[], leader="h1")
+    assert rc == 0
+    assert restarts(lines) == ["h3", "h1"]
+    assert list((lab / "pending").iterdir()) == []
+    rc, _result, lines = converge(lab, "sick-done", changed=[], leader="h1")
+    assert (rc, lines) == (0, [])
 
 
 def test_check_mode_restarts_nothing_and_reports_each_restart_as_a_change(lab):
+    # h2's restart was left pending by an earlier run: check mode reports it too, and leaves it.
+    (lab / "pending" / "h2").write_text("")
     rc, result, lines = converge(lab, "check", changed=["h1", "h3"], leader="h1", check=True)
     assert rc == 0
     assert lines == []
     changed = changed_per_task(result)
-    assert sorted(changed.pop("Rolling restart | report the restart this member would get")) == ["h1", "h3"]
+    assert sorted(changed.pop("Rolling restart | report the restart this member would get")) == ["h1", "h2", "h3"]
     assert list(changed) == ["Change something that needs a restart"], changed
+    assert [p.name for p in (lab / "pending").iterdir()] == ["h2"]
+    (lab / "pending" / "h2").unlink()
 
 
 def test_no_restart_while_a_peer_failed_earlier_in_the_play(lab):
     rc, result, lines = converge(lab, "peer-failed", changed=["h1", "h2"], leader="", broken="h3")
     assert rc != 0
     assert lines == []
+    pending = sorted(p.name for p in (lab / "pending").iterdir())
+    for leftover in (lab / "pending").iterdir():
+        leftover.unlink()
+    assert pending == ["h1", "h2"]
     failed = [(host, task["task"]["name"]) for play in result["plays"] for task in play["tasks"]
               for host, res in task["hosts"].items() if res.get("failed")]
     assert failed[0] == ("h3", "fixture.cluster.tier : Break a host")
