@@ -1,9 +1,11 @@
-"""roles/patroni/tasks/restart_pass.yml restarts every member that waits for a restart.
+"""Every Patroni member that waits for a restart is restarted, the leader last.
 
-The loop expression is evaluated here with Jinja2 on member lists shaped like
-patroni_cluster_info's `members`, so the test exercises the selection itself, not its spelling.
-Patroni names a replica `replica`, `sync_standby` or `quorum_standby` (synchronous_mode: quorum)
-and the lock holder `leader` (or `standby_leader` in a standby cluster).
+Two pieces decide it, and both are exercised here, not their spelling:
+- plugins/module_utils/patroni.assess lists the waiting members (`pending_restart`) from a /cluster
+  document, whatever Patroni calls their role (`replica`, `sync_standby`, `quorum_standby` with
+  synchronous_mode: quorum, `standby_leader` in a standby cluster, or a role a later Patroni adds);
+- roles/rolling_restart orders the members that asked for a restart, the live leader last; its
+  expression is evaluated here with Jinja2.
 """
 
 import os
@@ -12,24 +14,29 @@ import jinja2
 import pytest
 import yaml
 
+from ansible_collections.cloudphone.infra.plugins.module_utils.patroni import assess
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-RESTART_PASS = os.path.join(ROOT, "roles", "patroni", "tasks", "restart_pass.yml")
+ROLLING_RESTART = os.path.join(ROOT, "roles", "rolling_restart", "tasks", "main.yml")
 
 
-def restart_loop():
-    with open(RESTART_PASS) as fh:
+def order_expression():
+    with open(ROLLING_RESTART) as fh:
         tasks = yaml.safe_load(fh)
-    loops = [t["loop"] for t in tasks if t.get("ansible.builtin.include_tasks") == "restart_member.yml"]
-    assert len(loops) == 1, "restart_pass.yml should include restart_member.yml once, in a loop"
-    return loops[0].strip()
+    facts = [t["ansible.builtin.set_fact"] for t in tasks
+             if "rolling_restart_order" in (t.get("ansible.builtin.set_fact") or {})]
+    assert len(facts) == 1, "roles/rolling_restart/tasks/main.yml should set rolling_restart_order once"
+    expression = facts[0]["rolling_restart_order"].strip()
+    assert expression.startswith("{{") and expression.endswith("}}")
+    return jinja2.Environment().compile_expression(expression[2:-2])
 
 
 def restart_order(members, leader):
-    """The member names the loop restarts, in order."""
-    expression = restart_loop()
-    assert expression.startswith("{{") and expression.endswith("}}")
-    compiled = jinja2.Environment().compile_expression(expression[2:-2])
-    return [m["name"] for m in compiled(patroni_pending={"members": members, "leader": leader})]
+    """The names the collection restarts, in order: the ones Patroni reports waiting, leader last."""
+    cluster = {"members": [dict(m, state="running" if m["role"] in ("leader", "standby_leader") else "streaming",
+                                timeline=1, lag=0) for m in members]}
+    _report, details = assess(cluster, {m["name"]: {"state": "running"} for m in members})
+    return order_expression()(rolling_restart_requested=details["pending_restart"], rolling_restart_leader=leader)
 
 
 def member(name, role, pending=True):

@@ -128,13 +128,33 @@ def names_used(role):
     return used
 
 
+# cloudphone.infra.rolling_restart runs task files of the tier that calls it (restart, before, leader,
+# health): they read the member whose turn it is (its loop variable) and the health gate's budget, which
+# the role's spec documents as theirs to honour.
+HANDED_TO_CALLED_TASK_FILES = {"rolling_restart": {"rolling_restart_health_retries", "rolling_restart_health_delay"}}
+
+
 @functools.lru_cache(maxsize=None)
 def published_facts(role):
-    facts = set()
+    """What a role hands to others: the facts it sets, its loop variables, and HANDED_TO_CALLED_TASK_FILES."""
+    facts = set(HANDED_TO_CALLED_TASK_FILES.get(role, ()))
     for sub, path in role_files(role):
         if sub == "tasks" and path.endswith((".yml", ".yaml")):
-            facts.update(_set_fact_keys(load_yaml(path)))
+            data = load_yaml(path)
+            facts.update(_set_fact_keys(data))
+            facts.update(_loop_vars(data))
     return facts
+
+
+def _loop_vars(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("loop_control"), dict) and "loop_var" in node["loop_control"]:
+            yield node["loop_control"]["loop_var"]
+        for v in node.values():
+            yield from _loop_vars(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _loop_vars(v)
 
 
 def _set_fact_keys(node):
