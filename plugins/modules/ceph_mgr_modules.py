@@ -12,7 +12,7 @@ short_description: Enable and disable Ceph manager modules
 description:
   - Reads the modules (C(ceph mgr module ls)) and runs C(ceph mgr module enable) or C(disable) only for those whose
     state differs. Always-on modules are left alone.
-  - Needs an available manager: the monitors refuse to enable a module no manager has reported.
+  - Needs an available manager, since the monitors refuse to enable a module no manager has reported.
 version_added: "0.2.0"
 author: cloudphone.infra developers (@cloudphone)
 options:

@@ -13,7 +13,7 @@ description:
   - Reads the OSDs of this host from C(ceph-volume raw list) and runs C(ceph-volume raw prepare --bluestore --data)
     only on the devices it does not list. Raw mode needs no device-mapper (no LVM, no dm-crypt).
   - Refuses, before any change, a device path that is not a block device, an OSD of this cluster on a device the
-    list no longer names (a changed device list: remove the OSD with Ceph's own procedure first), and a device that
+    list no longer names (a changed device list; remove the OSD with Ceph's own procedure first), and a device that
     holds an OSD of another cluster.
   - Returns every OSD of the devices with its id and uuid, which the activation unit needs.
 version_added: "0.2.0"
