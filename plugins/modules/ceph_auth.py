@@ -119,8 +119,8 @@ def write_keyring(module, path, text):
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         module.atomic_move(tmp, path)
-    args = module.load_file_common_arguments(dict(path=path, owner=module.params["owner"],
-                                                   group=module.params["group"], mode=module.params["mode"]))
+    args = module.load_file_common_arguments(
+        dict(path=path, owner=module.params["owner"], group=module.params["group"], mode=module.params["mode"]))
     if os.path.exists(path):
         changed = module.set_fs_attributes_if_different(args, changed)
     return changed

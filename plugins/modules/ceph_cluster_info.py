@@ -159,13 +159,13 @@ def assess(report, status, tree, mons, osd_hosts):
         report.problem(f"monitors {', '.join(missing)} are not in the quorum ({len(quorum)} of "
                        f"{len(set(mons) | set(quorum))} are): start them or check their network")
     osds = osd_summary(tree)
-    down = sorted(n for n, (_, up, _) in osds.items() if not up)
-    out = sorted(n for n, (_, _, inn) in osds.items() if not inn)
+    down = sorted(name for name, state in osds.items() if not state[1])
+    out = sorted(name for name, state in osds.items() if not state[2])
     if down:
         report.problem(f"OSDs down: {', '.join(f'{n} ({osds[n][0]})' for n in down)}; start ceph-osd on their hosts")
     if out:
         report.problem(f"OSDs out: {', '.join(out)}; mark them in (ceph osd in) once their hosts are back")
-    up_hosts = {host for host, up, _ in osds.values() if up}
+    up_hosts = {state[0] for state in osds.values() if state[1]}
     no_osd = sorted(set(osd_hosts) - up_hosts)
     if no_osd:
         report.problem(f"OSD hosts without an OSD up: {', '.join(no_osd)}")
@@ -193,7 +193,7 @@ def assess(report, status, tree, mons, osd_hosts):
 
 def ask_gateway(report, url, ca_file, timeout):
     try:
-        status, _ = get_json(url, ca_file=ca_file, timeout=timeout)
+        status = get_json(url, ca_file=ca_file, timeout=timeout)[0]
     except Exception as exc:  # pylint: disable=broad-exception-caught
         report.problem(f"gateway {url} does not answer S3: {exc}")
         return {"url": url, "ok": False, "status": None, "error": str(exc)}

@@ -168,7 +168,8 @@ def fresh_state(module, cli, name, wanted):
     if module.check_mode and name not in cli.pools():
         return dict(wanted, autoscale=None, application=[], pg_num=None, pgp_num=None, min_size=None,
                     size=None if wanted["type"] == "replicated" else wanted["size"])
-    for _ in range(30):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         pools = cli.pools()
         if name in pools:
             return state_of(pools[name])

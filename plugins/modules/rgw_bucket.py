@@ -33,7 +33,6 @@ options:
     description: Access key id of the bucket's owner.
     type: str
     required: true
-    no_log: false
   secret_key:
     description: Secret key of the bucket's owner.
     type: str

@@ -30,7 +30,6 @@ options:
   access_key:
     description: The S3 access key id (from the vault). Required with O(state=present).
     type: str
-    no_log: false
   secret_key:
     description: The S3 secret key (from the vault). Required with O(state=present).
     type: str
