@@ -44,6 +44,7 @@ class CephCLI:
         self.client_name = client_name
         self.keyring = keyring
         self.timeout = timeout
+        self.last_err = ""
 
     @classmethod
     def from_params(cls, module):
@@ -64,6 +65,8 @@ class CephCLI:
         if fmt_json:
             argv += ["--format", "json"]
         rc, out, err = self.module.run_command(argv, data=data, binary_data=data is not None)
+        # Some refusals exit 0 with only a message on stderr (a pool name Ceph reserves).
+        self.last_err = err
         if rc not in ok_rcs:
             raise CephError(argv, rc, out, err)
         if fmt_json and rc == 0:

@@ -163,7 +163,7 @@ def retry_enoent(cli, *args):
             time.sleep(1)
 
 
-def fresh_state(module, cli, name, wanted):
+def fresh_state(module, cli, name, wanted, answer):
     """The pool's live state; a pool created a moment ago may take a few seconds to show on every monitor."""
     if module.check_mode and name not in cli.pools():
         return dict(wanted, autoscale=None, application=[], pg_num=None, pgp_num=None, min_size=None,
@@ -174,7 +174,7 @@ def fresh_state(module, cli, name, wanted):
         if name in pools:
             return state_of(pools[name])
         time.sleep(1)
-    module.fail_json(msg=f"pool {name} was created but the monitors do not list it after 30 s")
+    module.fail_json(msg=f"pool {name} does not exist 30 s after its creation; Ceph answered: {answer.strip() or 'nothing'}")
 
 
 def ensure_profile(module, cli, profile):
@@ -218,6 +218,7 @@ def main():
     cli = CephCLI.from_params(module)
     wanted = wanted_state(p)
     changed = False
+    answer = ""
     try:
         pools = cli.pools()
         if name in pools:
@@ -235,9 +236,14 @@ def main():
                 create = ["osd", "pool", "create", name, str(p["pg_num"]), str(p["pg_num"]), p["type"]]
                 if p["type"] == "erasure":
                     create.append(p["erasure_profile"]["name"])
-                # Off from the start, so the autoscaler never resizes the new pool.
-                cli.do(*create, "--autoscale-mode=off")
-        current = fresh_state(module, cli, name, wanted)
+                # Off from the start, so the autoscaler never resizes the new pool. Ceph reserves names
+                # that begin with a dot (.rgw.root, .mgr) and refuses them, with exit code 0, unless told.
+                create.append("--autoscale-mode=off")
+                if name.startswith("."):
+                    create.append("--yes-i-really-mean-it")
+                cli.run(create, fmt_json=False)
+                answer = cli.last_err
+        current = fresh_state(module, cli, name, wanted, answer)
         settings = [("pg_autoscale_mode", "autoscale", "off")]
         if p["type"] == "replicated":
             settings.append(("size", "size", wanted["size"]))
