@@ -24,6 +24,12 @@ options:
       - Booleans are written C(true)/C(false); other values as Ceph prints them back (plain integers for sizes).
     type: dict
     required: true
+  force:
+    description:
+      - Set options the monitors do not know yet (C(ceph config set --force)), such as a manager module's
+        C(mgr/<module>/<option>) before any manager has started and reported its modules.
+    type: bool
+    default: false
   cluster:
     description: Cluster name.
     type: str
@@ -80,7 +86,8 @@ from ansible_collections.cloudphone.infra.plugins.module_utils.ceph import (
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(config=dict(type="dict", required=True), **CEPH_COMMON_ARGS),
+        argument_spec=dict(config=dict(type="dict", required=True), force=dict(type="bool", default=False),
+                           **CEPH_COMMON_ARGS),
         supports_check_mode=True,
     )
     cli = CephCLI.from_params(module)
@@ -105,7 +112,7 @@ def main():
                 if wanted is None:
                     cli.do("config", "rm", section, name)
                 else:
-                    cli.do("config", "set", section, name, wanted)
+                    cli.do("config", "set", section, name, wanted, *(["--force"] if module.params["force"] else []))
     except CephError as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=bool(changes), changes=changes)
