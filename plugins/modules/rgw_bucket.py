@@ -145,7 +145,7 @@ def main():
     p = module.params
     name = p["name"]
     s3 = boto3.client("s3", endpoint_url=p["endpoint_url"], aws_access_key_id=p["access_key"],
-                      aws_secret_access_key=p["secret_key"], region_name="default",
+                      aws_secret_access_key=p["secret_key"], region_name="us-east-1",
                       verify=p["ca_bundle"] or True,
                       config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
                                     connect_timeout=10, read_timeout=30, retries={"max_attempts": 2}))

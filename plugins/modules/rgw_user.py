@@ -12,8 +12,8 @@ short_description: Keep a RADOS Gateway (S3) user and its one S3 key pair, from 
 description:
   - Reads the user's metadata (C(radosgw-admin metadata get user:<uid>)) and changes only what differs - the
     display name, the maximum number of buckets, whether it is suspended, and its S3 key pair.
-  - No secret is ever on a command line. A new user is created without keys (C(radosgw-admin user create
-    --generate-key=false)); the key pair is then written into the user's metadata, which
+  - No secret is ever on a command line. A new user is created (C(radosgw-admin user create), whose generated key
+    pair is replaced at once); the key pair is then written into the user's metadata, which
     C(radosgw-admin metadata put) reads from its standard input, and the gateway updates its access-key index
     from it. The user's other S3 keys are removed - O(access_key) is its only key.
   - The diff shows the display name, the settings and the access key id; of the secret only whether it changes.
@@ -155,8 +155,9 @@ def main():
             if meta is None:
                 changed = True
                 if not module.check_mode:
-                    cli.run(["user", "create", f"--uid={uid}", f"--display-name={display_name}",
-                             "--generate-key=false"], tool="radosgw-admin", fmt_json=False)
+                    # The key pair radosgw-admin generates is replaced right below.
+                    cli.run(["user", "create", f"--uid={uid}", f"--display-name={display_name}"],
+                            tool="radosgw-admin", fmt_json=False)
                     meta = get_metadata(cli, uid)
             wanted_keys = [{"user": uid, "access_key": p["access_key"], "secret_key": p["secret_key"]}]
             data = dict(meta["data"]) if meta else {}

@@ -103,7 +103,7 @@ from botocore.exceptions import ClientError
 keys = json.load(open(sys.argv[1]))
 def client(user):
     return boto3.client("s3", endpoint_url=keys["endpoint"], aws_access_key_id=keys[user + "_access"],
-                        aws_secret_access_key=keys[user + "_secret"], region_name="default", verify=keys["ca"],
+                        aws_secret_access_key=keys[user + "_secret"], region_name="us-east-1", verify=keys["ca"],
                         config=Config(s3={"addressing_style": "path"}))
 owner, uploader = client("owner"), client("uploader")
 out = {}
