@@ -176,6 +176,13 @@ drill-redis: venv ## Redis failover drill on the lab: FAULT=kill|pause (both by 
 	  ansible-playbook tests/drills/playbooks/redis_failover.yml -i $(INVENTORY) -e drill_fault=$$f; \
 	done
 
+.PHONY: drill-objectstore
+drill-objectstore: venv ## Ceph node-loss drill on INVENTORY: two data nodes lost, FAULT=down|pause (both without FAULT) -> reports/drills/objectstore-FAULT.json
+	@rc=0; for fault in $(or $(FAULT),down pause); do \
+	  echo "==== object storage drill: $$fault"; \
+	  ansible-playbook tests/drills/playbooks/objectstore_failover.yml -i $(INVENTORY) -e objectstore_drill_fault=$$fault || rc=1; \
+	done; exit $$rc
+
 .PHONY: drill-postgresql
 drill-postgresql: venv ## PostgreSQL failover drill on INVENTORY: FAULT=kill|down|stop, all three without FAULT
 	@rc=0; for fault in $(or $(FAULT),kill down stop); do \
