@@ -34,7 +34,8 @@ def parse_json_lines(text):
         try:
             row = json.loads(line)
         except ValueError:
-            raise LogsQueryError(f"line {number} of the answer is not JSON ({line[:120]!r}): is this URL VictoriaLogs?")
+            raise LogsQueryError(
+                f"line {number} of the answer is not JSON ({line[:120]!r}): is this URL VictoriaLogs?") from None
         if not isinstance(row, dict):
             raise LogsQueryError(f"line {number} of the answer is not a JSON object ({line[:120]!r})")
         rows.append(row)
@@ -85,10 +86,10 @@ def run_query(base_url, query, limit=None, start=None, end=None, username=None, 
                             client_cert=client_cert, client_key=client_key)
         body = response.read().decode("utf-8", "replace")
     except HTTPError as exc:
-        raise LogsQueryError(explain_status(exc.code, exc.read().decode("utf-8", "replace"), url))
+        raise LogsQueryError(explain_status(exc.code, exc.read().decode("utf-8", "replace"), url)) from None
     except Exception as exc:  # refused, reset, TLS, timeout
         raise LogsQueryError(
             f"cannot reach VictoriaLogs at {url}: {exc}; check that victoria-logs (and HAProxy, when the URL is its "
             "query frontend) runs on the logging host, that this host reaches the port, and that ca_file is the CA of "
-            "its certificate")
+            "its certificate") from None
     return parse_json_lines(body)
