@@ -4,7 +4,9 @@ Same method as test_preflight.py: the hosts point at a closed port on loopback, 
 would show as UNREACHABLE instead of the expected refusal.
 """
 
-from test_preflight import make_inventory, refused_before_any_host, valid_secrets
+import yaml
+
+from test_preflight import make_inventory, refused_before_any_host, run_site, valid_secrets
 from test_rabbitmq_preflight import refused
 
 
@@ -42,3 +44,15 @@ def test_a_logging_host_without_haproxy_is_refused(tmp_path):
 
     out = refused(tmp_path, edit_hosts=logging_on_data4)
     assert "put data4 in the 'haproxy' group as well" in out
+
+
+def test_an_inventory_without_a_logging_group_ships_nothing_and_passes(tmp_path):
+    """Shipping follows the group: an inventory without one (an older inventory, a Molecule scenario of
+    another tier) gets past preflight to the hosts."""
+    inv = make_inventory(tmp_path / "probe", {})
+    inv = make_inventory(tmp_path / "case", valid_secrets(inv))
+    hosts = yaml.safe_load((inv / "hosts.yml").read_text())
+    del hosts["all"]["children"]["logging"]
+    (inv / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    res = run_site(inv)
+    assert "UNREACHABLE" in res.stdout, res.stdout[-2000:]
