@@ -47,13 +47,23 @@ async function main() {
     if (!response || response.status() !== 200) {
       throw new Error(`the web UI answered ${response ? response.status() : 'nothing'}`);
     }
-    const editor = page.locator('textarea').first();
+    // The UI searches the last 5 minutes by default; the test's lines may be older than that.
+    await page.getByText('Last 5 minutes', { exact: true }).first().click();
+    await page.getByText(env('VMUI_RANGE', 'Last 1 hour'), { exact: true }).first().click();
+    await page.waitForLoadState('networkidle');
+    const editor = page.locator('textarea:visible').first();
     await editor.waitFor({ timeout: 30000 });
     await editor.fill(query);
-    await editor.press('Enter');
+    await page.getByRole('button', { name: 'Execute' }).click();
     // Every expected string (the trace ID, each host) must be on the page, in the result rows.
-    for (const text of expect) {
-      await page.getByText(text, { exact: false }).first().waitFor({ timeout: 60000 });
+    try {
+      for (const text of expect) {
+        await page.getByText(text, { exact: false }).first().waitFor({ timeout: 20000 });
+      }
+    } catch (error) {
+      // What the page showed instead: the screenshot says more than the timeout.
+      await page.screenshot({ path: env('VMUI_SCREENSHOT'), fullPage: true });
+      throw error;
     }
     await page.waitForLoadState('networkidle');
     const body = await page.locator('body').innerText();
