@@ -13,8 +13,9 @@ import os
 import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# logs_query only reads (a LogsQL search): the logging tier asks whether VictoriaLogs answers one.
 READ_ONLY_HEALTH_MODULES = ("cloudphone.infra.service_health", "cloudphone.infra.monitoring_info",
-                            "ansible.builtin.assert", "ansible.builtin.set_fact")
+                            "cloudphone.infra.logs_query", "ansible.builtin.assert", "ansible.builtin.set_fact")
 KEEP_HOSTS = "cloudphone.infra.drift_keep_hosts"
 
 
