@@ -11,6 +11,8 @@ import re
 
 import yaml
 
+from task_tree import tasks_in
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PATTERN_ROLE = "rolling_restart"
 FACT = "rolling_restart_requests"
@@ -38,15 +40,6 @@ def load(rel):
         return []
     with open(path) as fh:
         return yaml.safe_load(fh) or []
-
-
-def tasks_in(items):
-    for item in items or []:
-        if not isinstance(item, dict):
-            continue
-        for key in ("block", "rescue", "always"):
-            yield from tasks_in(item.get(key))
-        yield item
 
 
 def role_files(role, sub):
