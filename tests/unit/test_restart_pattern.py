@@ -159,6 +159,13 @@ def test_no_role_but_the_pattern_restarts_a_daemon():
     assert problems == []
 
 
+def ports_of(role):
+    """The role's own port variables (its defaults' <role>_port), which a restart gate must wait for."""
+    path = os.path.join(ROOT, "roles", role, "defaults", "main.yml")
+    defaults = load(f"roles/{role}/defaults/main.yml") if os.path.isfile(path) else {}
+    return [name for name in (defaults or {}) if name == f"{role}_port"]
+
+
 def test_each_restarting_role_flushes_into_the_pattern_with_its_own_files():
     for role in RESTARTING:
         includes = list(rolling_restart_includes(role))
@@ -168,7 +175,13 @@ def test_each_restarting_role_flushes_into_the_pattern_with_its_own_files():
             assert not tasks[index].get("run_once"), f"{rel}: include the pattern without run_once (it runs once itself)"
             before = [t for t in tasks[:index] if (t.get("ansible.builtin.meta") or t.get("meta")) == FLUSH]
             assert before, f"{rel}: no flush_handlers before the include: the requests would not be in yet"
-            assert variables.get("rolling_restart_health_tasks"), f"{rel}: no health gate"
+            # A gate: the tier's own health file, or the built-in one (its unit runs again, and its ports
+            # answer when it has any). A unit-less include with no health file would restart blind.
+            assert variables.get("rolling_restart_health_tasks") or variables.get("rolling_restart_unit"), \
+                f"{rel}: no health gate"
+            if not variables.get("rolling_restart_health_tasks") and ports_of(role):
+                assert variables.get("rolling_restart_health_ports"), \
+                    f"{rel}: {role} listens on a port, so its built-in gate must wait for it (rolling_restart_health_ports)"
             for key in ("rolling_restart_restart_tasks", "rolling_restart_before_tasks",
                         "rolling_restart_leader_tasks", "rolling_restart_health_tasks"):
                 if variables.get(key):
