@@ -139,6 +139,10 @@ molecule: venv engine secrets-lab ## every Molecule scenario, MOLECULE_JOBS at o
 monitoring-e2e: ## on the converged lab: targets vs inventory, Redis replica stopped -> RedisDown fires and resolves
 	ansible-playbook tests/e2e/monitoring_e2e.yml -i $(INVENTORY)
 
+.PHONY: logs-e2e
+logs-e2e: ## on the converged lab: trace ID on 3 hosts, 60 s VictoriaLogs outage (300 lines, none lost), web UI in Chromium -> reports/logging/
+	ansible-playbook tests/e2e/logs_e2e.yml -i $(INVENTORY)
+
 .PHONY: collection
 collection: venv ## build the collection tarball
 	ansible-galaxy collection build --force .

@@ -8,7 +8,8 @@ Usage:
 One thread per member asks it every --interval seconds, over the network, whether it serves clients:
   postgresql  a PostgreSQL startup packet on 5432: a server that answers with an authentication
               request or refuses the login (no pg_hba entry for the watcher) accepts connections; one
-              that answers 57P03 (starting up, shutting down) or does not answer does not. Patroni's
+              that refuses the connection, closes it or answers 57P03 (starting up, shutting down)
+              does not. No answer within --timeout counts as neither (slow_probes in the report). Patroni's
               REST API (GET /patroni on 8008) adds the member's role and its postmaster start time,
               which reveals a restart even between two probes (asked in a thread of its own).
   rabbitmq    a TLS connection to 5671 and the AMQP 0-9-1 protocol header: a node that answers with
@@ -56,6 +57,8 @@ def postgresql_accepts(address, timeout):
                 if not chunk:
                     break
                 payload += chunk
+    except TimeoutError:
+        return None, f"no answer within {timeout} s"
     except OSError as exc:
         return False, type(exc).__name__
     fields = {f[:1]: f[1:].decode(errors="replace") for f in payload.split(b"\0") if f}
@@ -88,6 +91,8 @@ def rabbitmq_serves(name, address, context, timeout):
                     if not chunk:
                         return False, "connection closed"
                     head += chunk
+    except TimeoutError:
+        return None, f"no answer within {timeout} s"
     except (OSError, ssl.SSLError) as exc:
         return False, type(exc).__name__
     frame_type, _channel, _size, class_id, method_id = struct.unpack("!BHIHH", head)
@@ -101,6 +106,7 @@ class Member(threading.Thread):
         super().__init__(daemon=True)
         self.watch, self.name, self.address = watch, name, address
         self.samples = 0
+        self.slow = 0
         self.max_gap = 0.0
         self.up = None
         self.down_since = None
@@ -139,7 +145,11 @@ class Member(threading.Thread):
                 self.max_gap = max(self.max_gap, done - last)
             last = done
             self.samples += 1
-            if serves != self.up:
+            # No answer in time is no evidence either way: a restarting member refuses, closes or
+            # answers "starting up"; a member slowed by a starved machine only answers late.
+            if serves is None:
+                self.slow += 1
+            elif serves != self.up:
                 w.event(self.name, "up" if serves else "down", done, detail)
                 if not serves:
                     self.down_since = began
@@ -232,6 +242,7 @@ def main():
         "samples": {m.name: m.samples for m in members},
         "max_probe_gap": {m.name: round(m.max_gap, 3) for m in members},
         "down_intervals": intervals,
+        "slow_probes": {m.name: m.slow for m in members},
         "down_seconds": {m.name: round(sum((b if b is not None else end) - a for a, b in m.intervals), 2)
                          for m in members},
         "max_down_at_once": most_down_at_once(intervals, end),

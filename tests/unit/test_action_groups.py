@@ -13,6 +13,8 @@ import re
 import pytest
 import yaml
 
+from task_tree import leaf_tasks
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 with open(os.path.join(ROOT, "meta", "runtime.yml")) as fh:
     GROUPS = yaml.safe_load(fh)["action_groups"]
@@ -81,14 +83,6 @@ def test_every_module_of_a_group_takes_every_default_it_is_given(path, group, va
                              f"cloudphone.infra.{module} does not take: it would refuse every call")
 
 
-def calls_in(items):
-    for item in items or []:
-        if isinstance(item, dict):
-            yield item
-            for key in ("block", "rescue", "always"):
-                yield from calls_in(item.get(key))
-
-
 @pytest.mark.parametrize("role", ["etcd", "patroni", "redis"])
 def test_no_task_repeats_what_the_group_gives(role):
     with open(os.path.join(ROOT, "roles", role, "vars", "main.yml")) as fh:
@@ -98,7 +92,7 @@ def test_no_task_repeats_what_the_group_gives(role):
     for path in sorted(glob.glob(os.path.join(ROOT, "roles", role, "tasks", "*.yml"))):
         with open(path) as fh:
             tasks = yaml.safe_load(fh) or []
-        for task in calls_in(tasks):
+        for task in leaf_tasks(tasks):
             for module in modules & task.keys():
                 args = task[module] or {}
                 repeated += [f"{os.path.relpath(path, ROOT)}: {task.get('name')}: {key}"

@@ -70,10 +70,11 @@ def roles_preflight_validates():
 
 def test_preflight_validates_every_role_of_site_yml():
     # Internal roles (health_gate, drill_fault, rolling_restart, and prometheus_web_config, which
-    # alertmanager and prometheus include) get their arguments from the role or playbook that
-    # includes them, and validate those when they run; drift_schedule is not part of site.yml
+    # alertmanager and prometheus include, and go_program, which victorialogs includes) get their
+    # arguments from the role or playbook that includes them, and validate those when they run; drift_schedule is not part of site.yml
     # (playbooks/drift_schedule.yml installs it on a control host).
-    not_in_site = {"health_gate", "drill_fault", "rolling_restart", "prometheus_web_config", "drift_schedule"}
+    not_in_site = {"health_gate", "drill_fault", "rolling_restart", "prometheus_web_config", "go_program",
+                   "drift_schedule"}
     assert roles_preflight_validates() == set(ROLES) - not_in_site
 
 

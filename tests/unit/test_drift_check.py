@@ -12,9 +12,12 @@ import os
 
 import yaml
 
+from task_tree import leaf_tasks
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# logs_query only reads (a LogsQL search): the logging tier asks whether VictoriaLogs answers one.
 READ_ONLY_HEALTH_MODULES = ("cloudphone.infra.service_health", "cloudphone.infra.monitoring_info",
-                            "ansible.builtin.assert", "ansible.builtin.set_fact")
+                            "cloudphone.infra.logs_query", "ansible.builtin.assert", "ansible.builtin.set_fact")
 KEEP_HOSTS = "cloudphone.infra.drift_keep_hosts"
 
 
@@ -99,15 +102,6 @@ def test_health_yml_ends_site_yml():
     assert imports_of("playbooks/site.yml")[-1] == "cloudphone.infra.health"
 
 
-def without_blocks(tasks):
-    """The tasks themselves, blocks (which give module_defaults to a group) opened."""
-    for task in tasks:
-        if "block" in task:
-            yield from without_blocks(task["block"])
-        else:
-            yield task
-
-
 def test_health_tasks_only_read():
     ask = load(os.path.join("roles", "health_gate", "tasks", "ask.yml"))
     includes = [t["ansible.builtin.include_role"] for t in ask if "ansible.builtin.include_role" in t]
@@ -116,7 +110,7 @@ def test_health_tasks_only_read():
     for play in load("playbooks/health.yml"):
         for task in play["tasks"]:
             role = task["vars"]["health_gate_role"].rsplit(".", 1)[-1]
-            for t in without_blocks(load(os.path.join("roles", role, "tasks", "health.yml"))):
+            for t in leaf_tasks(load(os.path.join("roles", role, "tasks", "health.yml"))):
                 module = next(k for k in t if "." in k)
                 assert module.endswith("_cluster_info") or module in READ_ONLY_HEALTH_MODULES, (
                     f"roles/{role}/tasks/health.yml uses {module}: health tasks may only read "

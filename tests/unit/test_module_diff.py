@@ -14,9 +14,7 @@ import os
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# The MinIO modules are being removed from the collection in a separate change.
-MODULES = sorted(p for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
-                 if not os.path.basename(p).startswith("minio_"))
+MODULES = sorted(glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
 
 
 def is_diff_key(node):

@@ -12,6 +12,8 @@ import re
 
 import yaml
 
+from task_tree import tasks_in
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FILE_MODULES = {f"{prefix}{module}" for prefix in ("", "ansible.builtin.", "ansible.legacy.")
                 for module in ("template", "copy")}
@@ -25,17 +27,7 @@ NOT_A_SECRET_VALUE = re.compile(r"_(file|path|dir)$")
 # to one of these later brings the no_log requirement back.
 SETTINGS_ONLY = {
     "roles/etcd/templates/etcd.env.j2": "member name, URLs, timers and certificate paths",
-    "roles/minio/templates/minio.env.j2": "volumes, parity and ports; the root credentials are in credentials.env",
 }
-
-
-def tasks_in(items):
-    for item in items or []:
-        if not isinstance(item, dict):
-            continue
-        for key in ("block", "rescue", "always"):
-            yield from tasks_in(item.get(key))
-        yield item
 
 
 def task_files():

@@ -11,15 +11,16 @@ import re
 
 import yaml
 
+from task_tree import tasks_in
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PATTERN_ROLE = "rolling_restart"
 FACT = "rolling_restart_requests"
 # The roles that restart a daemon: the clustered tiers (restarting them all at once is an outage)
 # and the daemons without a cluster, which go the same way (one pattern, and an ops node pair
 # keeps one of them serving).
-RESTARTING = ("alertmanager", "ceph_mgr", "ceph_osd", "ceph_rgw", "common", "etcd", "patroni", "pgbouncer", "prometheus",
-              "prometheus_exporter",
-              "rabbitmq", "redis", "redis_sentinel")
+RESTARTING = ("alertmanager", "ceph_mgr", "ceph_osd", "ceph_rgw", "common", "etcd", "journal_upload", "patroni",
+              "pgbouncer", "prometheus", "prometheus_exporter", "rabbitmq", "redis", "redis_sentinel", "victorialogs")
 SERVICE_MODULES = {f"{p}{m}" for p in ("", "ansible.builtin.", "ansible.legacy.")
                    for m in ("systemd_service", "systemd", "service")}
 COMMAND_MODULES = {f"{p}{m}" for p in ("", "ansible.builtin.", "ansible.legacy.") for m in ("command", "shell")}
@@ -39,15 +40,6 @@ def load(rel):
         return []
     with open(path) as fh:
         return yaml.safe_load(fh) or []
-
-
-def tasks_in(items):
-    for item in items or []:
-        if not isinstance(item, dict):
-            continue
-        for key in ("block", "rescue", "always"):
-            yield from tasks_in(item.get(key))
-        yield item
 
 
 def role_files(role, sub):
@@ -167,6 +159,13 @@ def test_no_role_but_the_pattern_restarts_a_daemon():
     assert problems == []
 
 
+def ports_of(role):
+    """The role's own port variables (its defaults' <role>_port), which a restart gate must wait for."""
+    path = os.path.join(ROOT, "roles", role, "defaults", "main.yml")
+    defaults = load(f"roles/{role}/defaults/main.yml") if os.path.isfile(path) else {}
+    return [name for name in (defaults or {}) if name == f"{role}_port"]
+
+
 def test_each_restarting_role_flushes_into_the_pattern_with_its_own_files():
     for role in RESTARTING:
         includes = list(rolling_restart_includes(role))
@@ -176,7 +175,13 @@ def test_each_restarting_role_flushes_into_the_pattern_with_its_own_files():
             assert not tasks[index].get("run_once"), f"{rel}: include the pattern without run_once (it runs once itself)"
             before = [t for t in tasks[:index] if (t.get("ansible.builtin.meta") or t.get("meta")) == FLUSH]
             assert before, f"{rel}: no flush_handlers before the include: the requests would not be in yet"
-            assert variables.get("rolling_restart_health_tasks"), f"{rel}: no health gate"
+            # A gate: the tier's own health file, or the built-in one (its unit runs again, and its ports
+            # answer when it has any). A unit-less include with no health file would restart blind.
+            assert variables.get("rolling_restart_health_tasks") or variables.get("rolling_restart_unit"), \
+                f"{rel}: no health gate"
+            if not variables.get("rolling_restart_health_tasks") and ports_of(role):
+                assert variables.get("rolling_restart_health_ports"), \
+                    f"{rel}: {role} listens on a port, so its built-in gate must wait for it (rolling_restart_health_ports)"
             for key in ("rolling_restart_restart_tasks", "rolling_restart_before_tasks",
                         "rolling_restart_leader_tasks", "rolling_restart_health_tasks"):
                 if variables.get(key):

@@ -21,9 +21,7 @@ SERVER_ROLES = {"master", "replica", "leader", "primary", "standby"}
 
 
 def plugin_sources():
-    # The MinIO plugins are being removed from the collection in a separate change.
-    return sorted(p for p in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True)
-                  if not os.path.basename(p).startswith("minio"))
+    return sorted(glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True))
 
 
 def named_roles(text):
