@@ -159,8 +159,14 @@ def test_no_role_but_the_pattern_restarts_a_daemon():
     assert problems == []
 
 
+# Roles whose <role>_port is the server they connect to, not a port they listen on.
+CLIENT_ROLES = {"journal_upload"}
+
+
 def ports_of(role):
     """The role's own port variables (its defaults' <role>_port), which a restart gate must wait for."""
+    if role in CLIENT_ROLES:
+        return []
     path = os.path.join(ROOT, "roles", role, "defaults", "main.yml")
     defaults = load(f"roles/{role}/defaults/main.yml") if os.path.isfile(path) else {}
     return [name for name in (defaults or {}) if name == f"{role}_port"]
