@@ -1,10 +1,14 @@
 """The internal role go_program, run by the real ansible-playbook on the control node, with a fake
 `go` command: it reports the version the test wants and "builds" a small script into the -o path,
 counting its builds. So the role's whole path runs offline: the toolchain check, the cache keyed by
-version and toolchain, the sha256-checked install, the second run that builds and changes nothing,
-and its refusals."""
+version and toolchain, the sha256-checked install and its record on the host, the second run that
+builds and changes nothing, check mode without Go (the scheduled drift check's case), and its
+refusals."""
 
+import hashlib
+import json
 import os
+import shutil
 import stat
 
 import pytest
@@ -40,6 +44,7 @@ def role_vars(tmp_path, **extra):
         "go_program_go": str(tmp_path / "go"),
         "go_program_cache_dir": str(tmp_path / "cache"),
         "go_program_dest": str(tmp_path / "bin" / "victoria-logs"),
+        "go_program_record_dir": str(tmp_path / "records"),
         **extra,
     }
 
@@ -63,12 +68,49 @@ def test_builds_once_installs_checked_and_then_changes_nothing(tmp_path):
     assert "changed=0" in second.stdout, second.stdout[-3000:]
     assert (tmp_path / "builds.log").read_text().count("build") == 1
 
-    # Another toolchain is another cache entry, and a new binary on the host.
+    # The host records the build it runs and the binary's sha256.
+    record = json.loads((tmp_path / "records" / "victoria-logs.json").read_text())
+    assert record["build"]["version"] == "v1.52.2" and record["build"]["toolchain"] == "local"
+    assert record["sha256"] == hashlib.sha256(installed.read_bytes()).hexdigest()
+    assert record["built_with"] == "go1.26.8"
+
+    # A newer Go on the control node alone rebuilds nothing: the host runs the build it was asked for.
     fake_go(tmp_path, "go1.27.0")
     third = play(tmp_path, "go_program", role_vars(tmp_path))
-    assert third.returncode == 0
+    assert third.returncode == 0 and "changed=0" in third.stdout, third.stdout[-3000:]
+    assert (tmp_path / "builds.log").read_text().count("build") == 1
+
+    # Another toolchain setting is another build: a second cache entry, and a new binary on the host.
+    fourth = play(tmp_path, "go_program", role_vars(tmp_path, go_program_toolchain="go1.27.0"))
+    assert fourth.returncode == 0, fourth.stdout[-3000:]
     assert len(list((tmp_path / "cache" / "victoria-logs").iterdir())) == 2
     assert (tmp_path / "builds.log").read_text().count("build") == 2
+    assert "GOTOOLCHAIN=go1.27.0" in installed.read_text()
+
+
+def test_check_mode_needs_no_go_and_reports_an_altered_binary(tmp_path):
+    fake_go(tmp_path)
+    (tmp_path / "bin").mkdir()
+    assert play(tmp_path, "go_program", role_vars(tmp_path)).returncode == 0
+    # The drift check runs from a host that has neither Go nor the build cache.
+    (tmp_path / "go").unlink()
+    shutil.rmtree(tmp_path / "cache")
+    clean = play(tmp_path, "go_program", role_vars(tmp_path), extra=["--check"])
+    assert clean.returncode == 0 and "changed=0" in clean.stdout, clean.stdout[-3000:]
+
+    installed = tmp_path / "bin" / "victoria-logs"
+    installed.write_text("#!/bin/sh\necho replaced by hand\n")
+    drifted = play(tmp_path, "go_program", role_vars(tmp_path), extra=["--check"])
+    assert drifted.returncode == 0 and "changed=1" in drifted.stdout, drifted.stdout[-3000:]
+    assert "is not the recorded build of github.com/VictoriaMetrics/VictoriaLogs v1.52.2" in " ".join(drifted.stdout.split())
+    assert "replaced by hand" in installed.read_text()
+
+    # The converge puts the build back (Go is needed again, to fill the emptied cache).
+    fake_go(tmp_path)
+    repaired = play(tmp_path, "go_program", role_vars(tmp_path))
+    assert repaired.returncode == 0 and "changed=" in repaired.stdout, repaired.stdout[-3000:]
+    assert "built by the fake go" in installed.read_text()
+    assert play(tmp_path, "go_program", role_vars(tmp_path), extra=["--check"]).stdout.count("changed=0") == 1
 
 
 def test_a_go_too_old_is_refused_with_the_toolchain_to_set(tmp_path):

@@ -159,11 +159,14 @@ def test_no_role_but_the_pattern_restarts_a_daemon():
     assert problems == []
 
 
-def ports_of(role):
-    """The role's own port variables (its defaults' <role>_port), which a restart gate must wait for."""
+# Roles whose <role>_port is the server they connect to, not a port they listen on.
+CLIENT_ROLES = {"journal_upload"}
+
+
+def listens_on_a_port(role):
+    """Whether the role's defaults give it a port of its own (<role>_port), which a restart gate must wait for."""
     path = os.path.join(ROOT, "roles", role, "defaults", "main.yml")
-    defaults = load(f"roles/{role}/defaults/main.yml") if os.path.isfile(path) else {}
-    return [name for name in (defaults or {}) if name == f"{role}_port"]
+    return role not in CLIENT_ROLES and os.path.isfile(path) and f"{role}_port" in (load(f"roles/{role}/defaults/main.yml") or {})
 
 
 def test_each_restarting_role_flushes_into_the_pattern_with_its_own_files():
@@ -179,7 +182,7 @@ def test_each_restarting_role_flushes_into_the_pattern_with_its_own_files():
             # answer when it has any). A unit-less include with no health file would restart blind.
             assert variables.get("rolling_restart_health_tasks") or variables.get("rolling_restart_unit"), \
                 f"{rel}: no health gate"
-            if not variables.get("rolling_restart_health_tasks") and ports_of(role):
+            if not variables.get("rolling_restart_health_tasks") and listens_on_a_port(role):
                 assert variables.get("rolling_restart_health_ports"), \
                     f"{rel}: {role} listens on a port, so its built-in gate must wait for it (rolling_restart_health_ports)"
             for key in ("rolling_restart_restart_tasks", "rolling_restart_before_tasks",
