@@ -34,7 +34,9 @@ options:
     description: The S3 secret key (from the vault). Required with O(state=present).
     type: str
   max_buckets:
-    description: How many buckets the user may create; 0 forbids creating buckets.
+    description:
+      - How many buckets the user may own, with the gateway's meaning; C(-1) forbids creating buckets.
+      - C(0) means B(no limit) to the gateway, not none.
     type: int
     default: 1000
   suspended:
@@ -79,7 +81,7 @@ EXAMPLES = r"""
     display_name: APK uploads
     access_key: "{{ ceph_rgw_apk_uploader_access_key }}"
     secret_key: "{{ ceph_rgw_apk_uploader_secret_key }}"
-    max_buckets: 0
+    max_buckets: -1
   no_log: true
 """
 
@@ -88,7 +90,7 @@ user:
   description: The user after the run, without its secret.
   returned: always
   type: dict
-  sample: {"uid": "apk-uploader", "display_name": "APK uploads", "access_key": "k3...", "max_buckets": 0, "suspended": false}
+  sample: {"uid": "apk-uploader", "display_name": "APK uploads", "access_key": "k3...", "max_buckets": -1, "suspended": false}
 """
 
 import json
@@ -139,6 +141,9 @@ def main():
     )
     p = module.params
     uid = p["uid"]
+    if p["max_buckets"] < -1:
+        module.fail_json(msg=f"max_buckets is {p['max_buckets']}: use -1 to forbid creating buckets, 0 for no limit, "
+                             "or a positive limit.")
     cli = CephCLI.from_params(module)
     changed = False
     try:

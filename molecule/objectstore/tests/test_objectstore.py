@@ -7,7 +7,10 @@ every OSD host), so every check also holds after the restarts.
 import json
 import os
 
+import boto3
 import testinfra.utils.ansible_runner
+from botocore.client import Config
+from botocore.exceptions import ClientError
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
@@ -75,6 +78,10 @@ def test_cephx_refuses_a_wrong_key_and_a_daemon_key_beyond_its_caps(host):
                        "osd pool set default.rgw.log size 3")
         assert rgw.rc != 0
         assert "access denied" in (rgw.stderr + rgw.stdout).lower()
+        # Nor read a pool of another application (the managers' .mgr).
+        other = host.run("timeout 30 rados --name client.rgw.data1 --keyring /var/lib/ceph/radosgw/ceph-rgw.data1/keyring "
+                         "-p .mgr ls")
+        assert "operation not permitted" in (other.stderr + other.stdout).lower(), (other.rc, other.stderr)
     # The admin keyring is on monitor hosts only, readable by root only.
     with host.sudo():
         keyring = host.file("/etc/ceph/ceph.client.admin.keyring")
@@ -89,63 +96,53 @@ def test_s3_answers_through_haproxy_over_verified_tls_only(host):
     # Plain HTTP to a gateway is refused (its frontend speaks TLS only).
     plain = host.run(f"curl -sS -o /dev/null -w '%{{http_code}}' --max-time 5 http://{address('data2')}:7443/")
     assert plain.stdout != "200"
-    # A certificate not from the collection's CA is refused by a verifying client.
-    unverified = host.run(f"curl -sS -o /dev/null --cacert /etc/ssl/certs/ca-certificates.crt --capath /nonexistent "
-                          f"--resolve s3.{DOMAIN}:443:{ops} https://s3.{DOMAIN}/")
-    assert unverified.rc != 0
+    # A certificate not from the collection's CA is refused by a client that trusts another CA only.
+    # (The hosts' system store holds the collection's CA, so it cannot play "another CA".)
+    with host.sudo():
+        host.check_output("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=another-ca "
+                          "-keyout /root/another-ca.key -out /root/another-ca.crt 2>/dev/null")
+        unverified = host.run(f"curl -sS -o /dev/null --cacert /root/another-ca.crt --capath /nonexistent "
+                              f"--resolve s3.{DOMAIN}:443:{ops} https://s3.{DOMAIN}/")
+        host.check_output("rm -f /root/another-ca.key /root/another-ca.crt")
+    assert unverified.rc == 60, (unverified.rc, unverified.stderr)
 
 
-S3_CHECK = r'''
-import json, sys
-import boto3
-from botocore.client import Config
-from botocore.exceptions import ClientError
-keys = json.load(open(sys.argv[1]))
-def client(user):
-    return boto3.client("s3", endpoint_url=keys["endpoint"], aws_access_key_id=keys[user + "_access"],
-                        aws_secret_access_key=keys[user + "_secret"], region_name="us-east-1", verify=keys["ca"],
-                        config=Config(s3={"addressing_style": "path"}))
-owner, uploader = client("owner"), client("uploader")
-out = {}
-def code(call):
+def s3_client(endpoint, ca_file, user):
+    """A boto3 client of one of the inventory's S3 users, run here on the control node: the keys stay
+    in this process, never on a command line or in a file on a host."""
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=secret(f"vault_ceph_rgw_{user}_access_key"),
+                        aws_secret_access_key=secret(f"vault_ceph_rgw_{user}_secret_key"), region_name="us-east-1",
+                        verify=ca_file, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}))
+
+
+def error_code(call):
     try:
         call()
         return "ok"
     except ClientError as exc:
         return exc.response["Error"]["Code"]
-try:
-    owner.create_bucket(Bucket="verify-other")
-except ClientError:
-    pass
-owner.put_object(Bucket="verify-other", Key="secret.txt", Body=b"not for the uploader")
-out["put_own"] = code(lambda: uploader.put_object(Bucket="apk-uploads", Key="verify/app.apk", Body=b"apk"))
-out["get_own"] = code(lambda: uploader.get_object(Bucket="apk-uploads", Key="verify/app.apk")["Body"].read())
-out["list_own"] = code(lambda: uploader.list_objects_v2(Bucket="apk-uploads"))
-out["get_other"] = code(lambda: uploader.get_object(Bucket="verify-other", Key="secret.txt"))
-out["list_other"] = code(lambda: uploader.list_objects_v2(Bucket="verify-other"))
-out["put_other"] = code(lambda: uploader.put_object(Bucket="verify-other", Key="x", Body=b"x"))
-out["create_bucket"] = code(lambda: uploader.create_bucket(Bucket="verify-uploader-bucket"))
-out["versioning"] = owner.get_bucket_versioning(Bucket="apk-uploads").get("Status")
-print(json.dumps(out))
-'''
 
 
-def test_the_upload_user_reaches_its_bucket_and_nothing_else(host):
-    keys = {
-        "endpoint": f"https://{address('data1')}:7443", "ca": CA,
-        "owner_access": secret("vault_ceph_rgw_platform_access_key"),
-        "owner_secret": secret("vault_ceph_rgw_platform_secret_key"),
-        "uploader_access": secret("vault_ceph_rgw_apk_uploader_access_key"),
-        "uploader_secret": secret("vault_ceph_rgw_apk_uploader_secret_key"),
+def test_the_upload_user_reaches_its_bucket_and_nothing_else(host, tmp_path):
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_text(host.file(CA).content_string)
+    endpoint = f"https://{address('data1')}:7443"
+    owner = s3_client(endpoint, str(ca_file), "platform")
+    uploader = s3_client(endpoint, str(ca_file), "apk_uploader")
+    if error_code(lambda: owner.head_bucket(Bucket="verify-other")) != "ok":
+        owner.create_bucket(Bucket="verify-other")
+    owner.put_object(Bucket="verify-other", Key="secret.txt", Body=b"not for the uploader")
+    result = {
+        "put_own": error_code(lambda: uploader.put_object(Bucket="apk-uploads", Key="verify/app.apk", Body=b"apk")),
+        "get_own": error_code(lambda: uploader.get_object(Bucket="apk-uploads", Key="verify/app.apk")["Body"].read()),
+        "list_own": error_code(lambda: uploader.list_objects_v2(Bucket="apk-uploads")),
+        "get_other": error_code(lambda: uploader.get_object(Bucket="verify-other", Key="secret.txt")),
+        "list_other": error_code(lambda: uploader.list_objects_v2(Bucket="verify-other")),
+        "put_other": error_code(lambda: uploader.put_object(Bucket="verify-other", Key="x", Body=b"x")),
+        "create_bucket": error_code(lambda: uploader.create_bucket(Bucket="verify-uploader-bucket")),
     }
-    # The keys travel as a file (Ansible's copy, 0600), never on a command line.
-    host.ansible("copy", {"content": json.dumps(keys), "dest": "/root/s3-verify.json", "mode": "0600"},
-                 become=True, check=False)
-    host.ansible("copy", {"content": S3_CHECK, "dest": "/root/s3-verify.py", "mode": "0600"}, become=True, check=False)
-    with host.sudo():
-        result = json.loads(host.check_output("python3 /root/s3-verify.py /root/s3-verify.json"))
-        host.check_output("rm -f /root/s3-verify.json /root/s3-verify.py")
+    versioning = owner.get_bucket_versioning(Bucket="apk-uploads").get("Status")
     assert result["put_own"] == result["get_own"] == result["list_own"] == "ok", result
     assert result["get_other"] == result["list_other"] == result["put_other"] == "AccessDenied", result
     assert result["create_bucket"] in ("TooManyBuckets", "AccessDenied"), result
-    assert result["versioning"] == "Enabled"
+    assert versioning == "Enabled"
