@@ -1,13 +1,13 @@
 """cloudphone.infra.metrics_query and its client (plugins/module_utils/metrics_api.py), against the real
-VictoriaMetrics: the binary the victoriametrics role builds (go_program's cache on this machine), run
-on loopback with a temporary data directory. Samples are imported through its own API, then read back
-through the module."""
+VictoriaMetrics: the binary the victoriametrics role installs (its `binary` entry point, go_program's
+build), run on loopback with a temporary data directory. Samples are imported through its own API,
+then read back through the module."""
 
-import glob
 import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -18,8 +18,7 @@ from ansible_collections.cloudphone.infra.plugins.module_utils.metrics_api impor
 from ansible_collections.cloudphone.infra.plugins.modules import metrics_query
 from module_run import run_module
 
-CACHE = os.environ.get("CLOUDPHONE_CACHE", "/var/cache/cloudphone")
-BINARIES = sorted(glob.glob(os.path.join(CACHE, "go-programs", "victoria-metrics", "v*", "victoria-metrics")))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def test_answers_become_series():
@@ -57,12 +56,17 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def victoriametrics(tmp_path_factory):
-    if not BINARIES:
-        pytest.skip(f"no VictoriaMetrics binary in {CACHE}/go-programs/victoria-metrics (built by the victoriametrics "
-                    "role on its first converge, or by Molecule's monitoring scenario)")
+    install = tmp_path_factory.mktemp("vm-install")
+    binary = install / "victoria-metrics"
+    built = subprocess.run(
+        ["ansible-playbook", os.path.join(ROOT, "tests", "unit", "victoria_metrics_binary.yml"),
+         "-i", "localhost,", "-e", f"victoriametrics_binary={binary}", "-e", f"go_program_record_dir={install}",
+         "-e", f"ansible_python_interpreter={sys.executable}"],
+        env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")), capture_output=True, text=True)
+    assert built.returncode == 0, f"the victoriametrics role could not install its binary:\n{built.stdout[-3000:]}"
     port = free_port()
     data = tmp_path_factory.mktemp("vm")
-    proc = subprocess.Popen([BINARIES[-1], f"-storageDataPath={data}", f"-httpListenAddr=127.0.0.1:{port}",
+    proc = subprocess.Popen([str(binary), f"-storageDataPath={data}", f"-httpListenAddr=127.0.0.1:{port}",
                              "-retentionPeriod=100y", "-search.latencyOffset=0s"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
