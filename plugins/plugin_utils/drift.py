@@ -54,6 +54,7 @@ NAMED_RESOURCES = {
     "rabbitmq_plugin": "RabbitMQ plugin", "rabbitmq_queue": "RabbitMQ queue", "rabbitmq_parameter": "RabbitMQ parameter",
     "rabbitmq_exchange": "RabbitMQ exchange", "rabbitmq_binding": "RabbitMQ binding",
     "redis": "Redis setting", "redis_sentinel": "Redis Sentinel setting",
+    "ceph_pool": "Ceph pool", "ceph_auth": "cephx entity", "rgw_user": "S3 user", "rgw_bucket": "S3 bucket",
 }
 PATH_KEYS = ("dest", "path", "file", "sysctl_file")
 SKIPPED_FOR_CHECK_MODE = re.compile(r"check[ _]mode", re.I)
@@ -182,8 +183,11 @@ def describe_resource(action, args, result, item_label=None):
     resource = None
     if short == "patroni_config" and isinstance(result.get("changes"), dict) and result["changes"]:
         resource = ", ".join(patroni_settings(result["changes"]))
+    if short == "ceph_config" and isinstance(result.get("changes"), list) and result["changes"]:
+        resource = "Ceph option " + ", ".join(str(c) for c in result["changes"])
     if kind and resource is None:
-        name = args.get("name") or args.get("key") or args.get("parameter") or result.get("name")
+        name = (args.get("name") or args.get("key") or args.get("parameter") or args.get("uid") or args.get("entity")
+                or result.get("name"))
         if isinstance(name, (list, tuple)):
             name = ", ".join(str(n) for n in name)
         if kind == "pg_hba.conf":

@@ -22,7 +22,9 @@ def make_inventory(tmp_path, secrets):
     # in the lab): preflight refuses two hosts at one address.
     (inv / "group_vars" / "all" / "zz_test.yml").write_text(
         "---\nansible_host: \"{{ ('127.0.0.' ~ lab_octet) if lab_octet is defined else inventory_hostname }}\"\n"
-        "ansible_port: 9\n" + "".join(f"vault_{k}: {v}\n" for k, v in secrets.items()))
+        "ansible_port: 9\n"
+        # The lab's OSD devices are loop devices tools/lab attached; none exist here.
+        "lab_disk_device: /dev/loop0\n" + "".join(f"vault_{k}: {v}\n" for k, v in secrets.items()))
     return inv
 
 
@@ -49,7 +51,12 @@ def valid_secrets(inv):
         for f in files:
             with open(os.path.join(root, f)) as fh:
                 names.update(w[len("vault_"):] for w in fh.read().replace("}", " ").split() if w.startswith("vault_"))
-    return {n: f"Valid{n.title().replace('_', '')}Secret123456" for n in names}
+    return {n: CEPHX_KEY if n.endswith("_cephx_key") else f"Valid{n.title().replace('_', '')}Secret123456"
+            for n in names}
+
+
+# A well-formed cephx key (type 1, a creation time, 16 bytes), as the Ceph roles insist on.
+CEPHX_KEY = "AQBMA1RpAAAAABAAVGVzdEtleVRlc3RLZXkxMg=="
 
 
 def test_valid_secrets_pass_the_secret_gate(tmp_path):

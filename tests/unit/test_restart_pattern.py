@@ -19,8 +19,8 @@ FACT = "rolling_restart_requests"
 # The roles that restart a daemon: the clustered tiers (restarting them all at once is an outage)
 # and the daemons without a cluster, which go the same way (one pattern, and an ops node pair
 # keeps one of them serving).
-RESTARTING = ("alertmanager", "common", "etcd", "journal_upload", "patroni", "pgbouncer", "prometheus",
-              "prometheus_exporter", "rabbitmq", "redis", "redis_sentinel", "victorialogs",
+RESTARTING = ("alertmanager", "ceph_mgr", "ceph_osd", "ceph_rgw", "common", "etcd", "journal_upload", "patroni",
+              "pgbouncer", "prometheus", "prometheus_exporter", "rabbitmq", "redis", "redis_sentinel", "victorialogs",
               "victoriametrics")
 SERVICE_MODULES = {f"{p}{m}" for p in ("", "ansible.builtin.", "ansible.legacy.")
                    for m in ("systemd_service", "systemd", "service")}

@@ -2,8 +2,9 @@
 
 - A helper whose name starts with `test_` is collected by pytest and "passes" without checking
   anything; the telltale is that it returns a value, which a real test never does.
-- `pytest.importorskip` turns a missing dependency (declared in requirements.txt) into a skip,
-  so a broken environment reads as a green run. Import the dependency plainly instead.
+- A skip (`pytest.importorskip`, `pytest.skip`, `pytest.mark.skip`/`skipif`, `xfail`) turns a missing
+  dependency, binary or inventory into a skipped test, so a broken environment reads as a green run.
+  Import the dependency plainly, and fail with the command that provides what is missing.
 """
 
 import ast
@@ -71,19 +72,29 @@ def test_the_return_check_catches_a_helper_named_like_a_test():
     assert [name for name, f in collected_functions(tree) if returns_a_value(f)] == ["test_paths"]
 
 
-def skipping_imports(tree):
-    """Line numbers of every `importorskip(...)` call, however pytest was imported."""
-    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call) and (
-        getattr(node.func, "attr", None) == "importorskip" or getattr(node.func, "id", None) == "importorskip")]
+SKIPPING_NAMES = {"importorskip", "skip", "skipif", "xfail"}
 
 
-def test_no_test_turns_a_missing_dependency_into_a_skip():
-    offenders = [f"{path}:{line}" for path in suite_sources() for line in skipping_imports(parsed(path))]
-    assert not offenders, ("importorskip skips instead of failing when a dependency is missing; import it "
-                           "plainly (and list it in requirements.txt):\n" + "\n".join(offenders))
+def skipping_calls(tree):
+    """Line numbers of every skip, however pytest was imported: calls such as `pytest.skip(...)` and
+    markers such as `pytest.mark.skipif(...)` or a bare `@pytest.mark.skip`."""
+    return sorted({node.lineno for node in ast.walk(tree)
+                   if (isinstance(node, ast.Attribute) and node.attr in SKIPPING_NAMES)
+                   or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                       and node.func.id in SKIPPING_NAMES)})
 
 
-def test_the_import_check_catches_both_spellings():
-    tree = ast.parse("import pytest\nfrom pytest import importorskip\n"
-                     "pika = pytest.importorskip('pika')\nimportorskip('redis')\nimport json\n")
-    assert skipping_imports(tree) == [3, 4]
+def test_no_test_can_be_skipped():
+    offenders = [f"{path}:{line}" for path in suite_sources() for line in skipping_calls(parsed(path))]
+    assert not offenders, ("a skip reads as a pass when a dependency, binary or inventory is missing; import "
+                           "the dependency plainly (and list it in requirements.txt), or fail with the "
+                           "command that provides what is missing:\n" + "\n".join(offenders))
+
+
+def test_the_skip_check_catches_every_spelling():
+    tree = ast.parse("import pytest\nfrom pytest import importorskip, skip\n"
+                     "pika = pytest.importorskip('pika')\nimportorskip('redis')\nimport json\n"
+                     "pytestmark = pytest.mark.skipif(True, reason='x')\n"
+                     "@pytest.mark.skip\ndef test_a():\n    skip('no binary')\n"
+                     "def test_b():\n    pytest.xfail('later')\n")
+    assert skipping_calls(tree) == [3, 4, 6, 7, 9, 11]

@@ -36,6 +36,7 @@ import stat
 import sys
 
 from cloudphone_drill import harness
+from cloudphone_drill.objectstore_workload import ObjectstoreWorkload
 from cloudphone_drill.postgresql_workload import PostgresqlWorkload
 from cloudphone_drill.rabbitmq_workload import RabbitmqWorkload
 from cloudphone_drill.redis_workload import RedisWorkload
@@ -43,6 +44,7 @@ from cloudphone_drill.redis_workload import RedisWorkload
 PROG = "cloudphone_drill"
 # One workload class per tier; each lives in <tier>_workload.py of this package.
 WORKLOADS = {
+    "objectstore": ObjectstoreWorkload,
     "postgresql": PostgresqlWorkload,
     "rabbitmq": RabbitmqWorkload,
     "redis": RedisWorkload,
