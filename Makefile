@@ -97,10 +97,10 @@ drift-test: venv ## seed drift into the running lab of INVENTORY and check every
 # ---------------------------------------------------------------- tests
 
 .PHONY: test
-# The static checks run beside Molecule, whose scenarios spend most of their time waiting on daemons;
-# each target's output is printed whole when it ends.
+# The static checks run beside Molecule, whose scenarios spend most of their time waiting on daemons.
+# Output is not held back (CI shows progress): Molecule prints a line per scenario, its logs go to files.
 test: venv engine secrets-lab ## everything CI runs: lint, sanity, unit tests, alert rule tests, Molecule
-	$(MAKE) --no-print-directory -j2 --output-sync=target molecule static-checks
+	$(MAKE) --no-print-directory -j2 molecule static-checks
 
 .PHONY: static-checks
 static-checks: lint sanity unit rules ## lint, sanity, unit tests and alert rule tests, without hosts
