@@ -18,6 +18,8 @@ description:
     use C(no_log) on that task.
 version_added: "0.2.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.ceph
 options:
   entity:
     description: The entity, for example C(mgr.data1), C(client.rgw.data1), C(client.bootstrap-osd).
@@ -49,21 +51,6 @@ options:
     description: Return the keyring's text as RV(keyring).
     type: bool
     default: false
-  cluster:
-    description: Cluster name.
-    type: str
-    default: ceph
-  client_name:
-    description: The cephx client the module acts as.
-    type: str
-    default: client.admin
-  keyring:
-    description: Keyring of O(client_name); the cluster's default location when omitted.
-    type: path
-  timeout:
-    description: Seconds to wait for the monitors.
-    type: int
-    default: 30
 requirements:
   - The C(ceph) command (package ceph-common) and a keyring allowed to manage cephx entities.
 attributes:

@@ -19,6 +19,8 @@ description:
     that do not answer are an answer, C(no quorum).
 version_added: "0.2.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.ceph
 options:
   mons:
     description: Monitor names the inventory expects in the quorum.
@@ -37,17 +39,6 @@ options:
     default: []
   ca_file:
     description: CA certificate the gateways' certificates are checked against.
-    type: path
-  cluster:
-    description: Cluster name.
-    type: str
-    default: ceph
-  client_name:
-    description: The cephx client the module acts as.
-    type: str
-    default: client.admin
-  keyring:
-    description: Keyring of O(client_name); the cluster's default location when omitted.
     type: path
   timeout:
     description: Seconds to wait for the monitors (and for each gateway).

@@ -16,6 +16,8 @@ description:
     through this module, so a daemon started anywhere gets the same configuration from the monitors.
 version_added: "0.2.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.ceph
 options:
   config:
     description:
@@ -30,21 +32,6 @@ options:
         C(mgr/<module>/<option>) before any manager has started and reported its modules.
     type: bool
     default: false
-  cluster:
-    description: Cluster name.
-    type: str
-    default: ceph
-  client_name:
-    description: The cephx client the module acts as.
-    type: str
-    default: client.admin
-  keyring:
-    description: Keyring of O(client_name); the cluster's default location when omitted.
-    type: path
-  timeout:
-    description: Seconds to wait for the monitors.
-    type: int
-    default: 30
 requirements:
   - The C(ceph) command (package ceph-common) and a keyring allowed to change the configuration.
 attributes:

@@ -15,6 +15,8 @@ description:
   - Needs an available manager, since the monitors refuse to enable a module no manager has reported.
 version_added: "0.2.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.ceph
 options:
   enabled:
     description: Modules that must be enabled.
@@ -26,21 +28,6 @@ options:
     type: list
     elements: str
     default: []
-  cluster:
-    description: Cluster name.
-    type: str
-    default: ceph
-  client_name:
-    description: The cephx client the module acts as.
-    type: str
-    default: client.admin
-  keyring:
-    description: Keyring of O(client_name); the cluster's default location when omitted.
-    type: path
-  timeout:
-    description: Seconds to wait for the monitors.
-    type: int
-    default: 30
 requirements:
   - The C(ceph) command (package ceph-common) and an administrator's keyring.
 attributes:

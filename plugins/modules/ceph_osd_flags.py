@@ -15,26 +15,13 @@ description:
     moving data while the OSDs are briefly down.
 version_added: "0.2.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.ceph
 options:
   flags:
     description: Flags by name, each true (set) or false (unset).
     type: dict
     required: true
-  cluster:
-    description: Cluster name.
-    type: str
-    default: ceph
-  client_name:
-    description: The cephx client the module acts as.
-    type: str
-    default: client.admin
-  keyring:
-    description: Keyring of O(client_name); the cluster's default location when omitted.
-    type: path
-  timeout:
-    description: Seconds to wait for the monitors.
-    type: int
-    default: 30
 requirements:
   - The C(ceph) command (package ceph-common) and an administrator's keyring.
 attributes:

@@ -17,6 +17,8 @@ description:
   - The type and the erasure-code profile of an existing pool cannot change; the module refuses instead.
 version_added: "0.2.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.ceph
 options:
   name:
     description: Pool name.
@@ -63,21 +65,6 @@ options:
     description: The application the pool is enabled for (C(rgw), C(mgr), C(rbd), ...).
     type: str
     default: rgw
-  cluster:
-    description: Cluster name.
-    type: str
-    default: ceph
-  client_name:
-    description: The cephx client the module acts as.
-    type: str
-    default: client.admin
-  keyring:
-    description: Keyring of O(client_name); the cluster's default location when omitted.
-    type: path
-  timeout:
-    description: Seconds to wait for the monitors.
-    type: int
-    default: 30
 requirements:
   - The C(ceph) command (package ceph-common) and an administrator's keyring.
 attributes:

@@ -19,6 +19,8 @@ description:
   - The diff shows the display name, the settings and the access key id; of the secret only whether it changes.
 version_added: "0.2.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.ceph
 options:
   uid:
     description: The user's id.
@@ -48,21 +50,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  cluster:
-    description: Cluster name.
-    type: str
-    default: ceph
-  client_name:
-    description: The cephx client the module acts as.
-    type: str
-    default: client.admin
-  keyring:
-    description: Keyring of O(client_name); the cluster's default location when omitted.
-    type: path
-  timeout:
-    description: Seconds one radosgw-admin call may take.
-    type: int
-    default: 30
 requirements:
   - radosgw-admin (package ceph-common) and a keyring allowed to read and write the zone's pools.
 attributes:
