@@ -151,6 +151,14 @@ monitoring-e2e: ## on the converged lab: targets vs inventory, Redis replica sto
 logs-e2e: ## on the converged lab: trace ID on 3 hosts, 60 s VictoriaLogs outage (300 lines, none lost), web UI in Chromium -> reports/logging/
 	ansible-playbook tests/e2e/logs_e2e.yml -i $(INVENTORY)
 
+.PHONY: dashboards-e2e
+dashboards-e2e: ## on the converged lab: every dashboard expression has data, each dashboard in Chromium, 60 s VictoriaMetrics restart loses no sample -> reports/dashboards/
+	ansible-playbook tests/e2e/dashboards_e2e.yml -i $(INVENTORY)
+
+.PHONY: grafana-dashboards
+grafana-dashboards: venv ## the dashboards as Grafana JSON with a Prometheus data source variable -> OUT (build/grafana-dashboards)
+	$(VENV)/bin/python tools/grafana-dashboards --out $(or $(OUT),build/grafana-dashboards)
+
 .PHONY: collection
 collection: venv ## build the collection tarball
 	ansible-galaxy collection build --force .

@@ -15,9 +15,11 @@ import yaml
 from task_tree import leaf_tasks
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# logs_query only reads (a LogsQL search): the logging tier asks whether VictoriaLogs answers one.
+# logs_query only reads (a LogsQL search): the logging tier asks whether VictoriaLogs answers one;
+# metrics_query only reads (PromQL instant queries): VictoriaMetrics' health asks one.
 READ_ONLY_HEALTH_MODULES = ("cloudphone.infra.service_health", "cloudphone.infra.monitoring_info",
-                            "cloudphone.infra.logs_query", "ansible.builtin.assert", "ansible.builtin.set_fact")
+                            "cloudphone.infra.logs_query", "cloudphone.infra.metrics_query", "ansible.builtin.assert",
+                            "ansible.builtin.set_fact")
 KEEP_HOSTS = "cloudphone.infra.drift_keep_hosts"
 
 

@@ -20,7 +20,8 @@ FACT = "rolling_restart_requests"
 # and the daemons without a cluster, which go the same way (one pattern, and an ops node pair
 # keeps one of them serving).
 RESTARTING = ("alertmanager", "ceph_mgr", "ceph_osd", "ceph_rgw", "common", "etcd", "journal_upload", "patroni",
-              "pgbouncer", "prometheus", "prometheus_exporter", "rabbitmq", "redis", "redis_sentinel", "victorialogs")
+              "pgbouncer", "prometheus", "prometheus_exporter", "rabbitmq", "redis", "redis_sentinel", "victorialogs",
+              "victoriametrics")
 SERVICE_MODULES = {f"{p}{m}" for p in ("", "ansible.builtin.", "ansible.legacy.")
                    for m in ("systemd_service", "systemd", "service")}
 COMMAND_MODULES = {f"{p}{m}" for p in ("", "ansible.builtin.", "ansible.legacy.") for m in ("command", "shell")}

@@ -1,6 +1,8 @@
 """Verify Prometheus, Alertmanager and node_exporter on real hosts: TLS, auth, users, targets, routing,
 and one alert end to end (node_exporter stopped on data1 -> HostDown in Alertmanager, at the webhook,
-and resolved after the restart)."""
+and resolved after the restart). And VictoriaMetrics behind HAProxy: its own user on localhost only,
+the refusals of both frontends, Prometheus' samples arriving through the remote write, and the six
+dashboards served to vmui."""
 
 import base64
 import functools
@@ -8,6 +10,7 @@ import json
 import os
 import ssl
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -117,17 +120,20 @@ def test_no_secret_on_a_command_line_and_credentials_files_are_private():
 def test_every_expected_target_is_up():
     targets = _api("/api/v1/targets?state=active")["data"]["activeTargets"]
     seen = {(t["labels"]["job"], t["labels"]["instance"]): t["health"] for t in targets}
-    expected = {("node", "ops1"), ("node", "data1"), ("prometheus", "ops1"), ("alertmanager", "ops1")}
+    expected = {("node", "ops1"), ("node", "data1"), ("prometheus", "ops1"), ("alertmanager", "ops1"),
+                ("haproxy", "ops1"), ("victoriametrics", "ops1")}
     assert set(seen) == expected
     assert all(h == "up" for h in seen.values()), seen
 
 
-def test_only_the_host_and_service_rules_are_loaded():
+def test_only_the_host_service_and_long_term_store_rules_are_loaded():
     groups = _api("/api/v1/rules")["data"]["groups"]
     assert {g["name"] for g in groups} == {"cloudphone"}
-    assert {g["file"] for g in groups} == {"/etc/prometheus/rules/common.yml"}
+    assert {g["file"] for g in groups} == {"/etc/prometheus/rules/common.yml", "/etc/prometheus/rules/haproxy.yml",
+                                           "/etc/prometheus/rules/monitoring.yml"}
     names = {r["name"] for g in groups for r in g["rules"]}
-    assert {"HostDown", "TargetDown", "HostDiskSpaceLow", "HostClockSkew", "HTTPHighErrorRate"} <= names
+    assert {"HostDown", "TargetDown", "HostDiskSpaceLow", "HostClockSkew", "HTTPHighErrorRate",
+            "MetricsRemoteWriteBehind", "VictoriaMetricsReadOnly"} <= names
 
 
 def test_configs_pass_the_daemons_own_checks():
@@ -186,3 +192,95 @@ def test_host_down_fires_within_budget_reaches_the_webhook_and_resolves():
     _, resolved_s = _wait(lambda: not firing(), 2 * EVALUATION_S + 30, "HostDown to resolve")
     print(f"HostDown resolved {resolved_s:.1f}s after node_exporter started again")
     assert resolved_s <= 2 * EVALUATION_S + 15
+
+
+# ---------------------------------------------------------------- VictoriaMetrics
+
+METRICS_QUERY = 8430
+METRICS_WRITE = 8429
+
+
+def _metrics_password():
+    """The query frontend's password, read from HAProxy's configuration on ops1 (it is in the vault)."""
+    ops = _host("ops1")
+    with ops.sudo():
+        config = ops.file("/etc/haproxy/haproxy.cfg").content_string
+    line = next(l for l in config.splitlines() if l.strip().startswith("user metrics insecure-password"))
+    return line.split()[-1]
+
+
+def _metrics(path, password=None):
+    """GET a path of HAProxy's metrics query frontend from the control node: (status, body)."""
+    address = RUNNER.get_variables("ops1")["ansible_host"]
+    request = urllib.request.Request(f"https://{address}:{METRICS_QUERY}{path}")
+    if password is not None:
+        token = f"metrics:{password}".encode()
+        request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
+    context = ssl.create_default_context(cafile=CA_ON_CONTROLLER)
+    context.check_hostname = False
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_victoriametrics_runs_as_its_own_user_on_localhost_only():
+    ops = _host("ops1")
+    proc = ops.process.get(comm="victoria-metric")
+    assert proc.user == "victoriametrics"
+    assert "-retentionPeriod=12M" in proc.args and "-vmui.customDashboardsPath=/etc/victoria-metrics/dashboards" in proc.args
+    assert ops.socket("tcp://127.0.0.1:8428").is_listening
+    assert not ops.socket("tcp://0.0.0.0:8428").is_listening
+    with ops.sudo():
+        unit = ops.check_output("systemctl show victoria-metrics -p NoNewPrivileges -p ProtectSystem -p CapabilityBoundingSet")
+    assert "NoNewPrivileges=yes" in unit and "ProtectSystem=strict" in unit and "CapabilityBoundingSet=\n" in unit + "\n"
+
+
+def test_the_query_frontend_wants_the_password_and_only_reads():
+    password = _metrics_password()
+    assert len(password) >= 16
+    assert _metrics("/api/v1/query?query=up")[0] == 401
+    assert _metrics("/api/v1/query?query=up", "wrong-password-123456")[0] == 401
+    assert _metrics("/api/v1/query?query=up", password)[0] == 200
+    # Writes, imports, deletes and internal endpoints are refused on the query port.
+    for path in ("/api/v1/write", "/api/v1/import/prometheus", "/api/v1/admin/tsdb/delete_series?match[]=up",
+                 "/internal/force_flush", "/snapshot/create"):
+        assert _metrics(path, password)[0] == 403, path
+    status, page = _metrics("/vmui/", password)
+    assert status == 200 and "<html" in page.lower()
+
+
+def test_the_remote_write_frontend_wants_a_client_certificate():
+    ops = _host("ops1")
+    # Without a certificate the TLS handshake fails; with ops1's own, only /api/v1/write and /metrics.
+    assert ops.run(f"curl -sS --cacert {PKI}/ca.crt https://{OPS}:{METRICS_WRITE}/metrics").rc != 0
+    with ops.sudo():
+        tls = f"--cacert {PKI}/ca.crt --cert {PKI}/host.crt --key {PKI}/host.key"
+        metrics = ops.check_output(f"curl -sS {tls} https://{OPS}:{METRICS_WRITE}/metrics")
+        query = ops.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' {tls} "
+                                 f"'https://{OPS}:{METRICS_WRITE}/api/v1/query?query=up'")
+    assert "vm_app_version" in metrics
+    assert query == "403"
+
+
+def test_prometheus_samples_reach_victoriametrics():
+    password = _metrics_password()
+
+    def node_series():
+        status, body = _metrics("/api/v1/query?query=up%7Bjob%3D%22node%22%7D", password)
+        result = json.loads(body)["data"]["result"] if status == 200 else []
+        return {r["metric"]["instance"] for r in result} == {"ops1", "data1"}
+
+    _value, waited = _wait(node_series, 180, "up{job=\"node\"} of both hosts in VictoriaMetrics")
+    print(f"remote write: both hosts' up in VictoriaMetrics after {waited:.1f} s of waiting")
+
+
+def test_the_six_dashboards_are_served_to_vmui():
+    status, body = _metrics("/prometheus/vmui/custom-dashboards", _metrics_password())
+    assert status == 200
+    boards = json.loads(body)["dashboardsSettings"]
+    assert sorted(b["title"] for b in boards) == ["Hosts", "Object storage", "Platform overview", "PostgreSQL",
+                                                  "RabbitMQ", "Redis"]
+    panels = [p for b in boards for r in b["rows"] for p in r["panels"]]
+    assert len(panels) >= 40 and all(p["unit"] and p["description"] and p["expr"] for p in panels)
