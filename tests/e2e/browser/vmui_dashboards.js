@@ -102,7 +102,8 @@ async function openDashboard(page, url, dashboard, shots, sent) {
     queries_failed: mine.filter((q) => q.status !== 200 || q.error).map((q) => `${q.status} ${q.error} ${q.query}`),
     queries_empty: [...new Set(mine.filter((q) => q.status === 200 && !q.error && q.series === 0).map((q) => q.query))],
     seconds: (Date.now() - started) / 1000,
-    screenshot,
+    // The file's name only: the report lives next to it, whatever the checkout's path.
+    screenshot: path.basename(screenshot),
   };
 }
 
