@@ -19,6 +19,8 @@ description:
     reached, asks for a password, or refuses the query.
 version_added: "0.1.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.query_frontend
 options:
   url:
     description:
@@ -46,16 +48,6 @@ options:
         to arrive.
     type: int
     default: 0
-  username:
-    description: Basic auth user of HAProxy's query frontend.
-    type: str
-  password:
-    description: Password of O(username).
-    type: str
-  ca_file:
-    description: CA that signed the server's certificate (HTTPS URLs).
-    type: path
-    default: /etc/cloudphone/pki/ca.crt
   client_cert:
     description: A client certificate to present (HAProxy's ingestion frontend wants one; the query frontend does not).
     type: path

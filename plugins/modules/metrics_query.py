@@ -20,6 +20,8 @@ description:
     reached or asks for a password.
 version_added: "0.1.0"
 author: cloudphone.infra developers (@cloudphone)
+extends_documentation_fragment:
+  - cloudphone.infra.query_frontend
 options:
   url:
     description: Base URL of VictoriaMetrics, or of HAProxy's query frontend (C(https://<monitoring host>:8430)).
@@ -39,16 +41,6 @@ options:
     description: With O(query), fail unless the answer has at least this many series (a wait with C(until)).
     type: int
     default: 0
-  username:
-    description: Basic auth user of HAProxy's query frontend.
-    type: str
-  password:
-    description: Password of O(username).
-    type: str
-  ca_file:
-    description: CA that signed the server's certificate (HTTPS URLs).
-    type: path
-    default: /etc/cloudphone/pki/ca.crt
   timeout:
     description: Seconds to wait for each answer.
     type: int
